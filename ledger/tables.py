@@ -1,0 +1,144 @@
+"""Tables. The event log is the truth; every other table is reference data or a projection of the log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ledger.db import BigId, UTCDateTime
+
+
+class LedgerEvent(SQLModel, table=True):
+    """One fact, appended once and never changed (the database refuses UPDATE and DELETE)."""
+
+    __tablename__ = "ledger_event"
+    __table_args__ = (
+        UniqueConstraint("stream", "version", name="uq_ledger_event_stream_version"),
+        Index("ix_ledger_event_type_seq", "type", "seq"),
+    )
+
+    seq: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    """Global order of recording; assigned by the database, may have gaps, never reused."""
+    stream: str = Field(sa_column=Column(String(64), nullable=False))
+    """What the event is about: a container code, or ``<kind>:<id>`` for other aggregates."""
+    version: int = Field(nullable=False)
+    """Position in the stream, 1-based; the previous event of the stream has version − 1."""
+    type: str = Field(sa_column=Column(String(64), nullable=False))
+    occurred_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    """When it happened in the world (the scanner's clock)."""
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    """When the ledger recorded it (the ledger's clock)."""
+    actor_org: str | None = Field(default=None, sa_column=Column(String(18)))
+    """USCC of the organisation that acted; null for the system itself."""
+    actor_user: str | None = Field(default=None, sa_column=Column(String(64)))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    """Canonical JSON, hashed byte for byte."""
+    prev_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    hash: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+class LedgerCheckpoint(SQLModel, table=True):
+    """A hash over every event recorded since the previous checkpoint, chained to it: makes the whole log
+    verifiable (a deleted stream leaves no hole in its own chain, but it does in a checkpoint's)."""
+
+    __tablename__ = "ledger_checkpoint"
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    first_seq: int = Field(sa_column=Column(BigId, nullable=False))
+    last_seq: int = Field(sa_column=Column(BigId, nullable=False))
+    event_count: int = Field(nullable=False)
+    events_digest: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    prev_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+
+
+class SequenceCounter(SQLModel, table=True):
+    """The last number issued in a scope (container codes per unit+waste+day, manifests per city+year)."""
+
+    __tablename__ = "sequence_counter"
+
+    scope: str = Field(sa_column=Column(String(64), primary_key=True))
+    value: int = Field(nullable=False)
+
+
+class Organisation(SQLModel, table=True):
+    """A party: generator (产生单位), transporter (承运人), plant (处置单位) or regulator (生态环境局)."""
+
+    __tablename__ = "organisation"
+
+    uscc: str = Field(sa_column=Column(String(18), primary_key=True))
+    """统一社会信用代码 (GB 32100), checked on the way in."""
+    name_zh: str = Field(sa_column=Column(String(200), nullable=False))
+    name_en: str = Field(default="", sa_column=Column(String(200), nullable=False))
+    kind: str = Field(sa_column=Column(String(16), nullable=False, index=True))
+    division: str = Field(sa_column=Column(String(6), nullable=False, index=True))
+    """GB/T 2260 code (or development-zone key) of where it sits: decides which regulator oversees it."""
+    address: str = Field(default="", sa_column=Column(String(300), nullable=False))
+    contact: str = Field(default="", sa_column=Column(String(100), nullable=False))
+    phone: str = Field(default="", sa_column=Column(String(50), nullable=False))
+    demo: bool = Field(default=False)
+    """Invented for the demo (never true in production data)."""
+
+
+class Plant(SQLModel, table=True):
+    """A disposal plant's licence and capacity (projection of its ``plant:<uscc>`` stream)."""
+
+    __tablename__ = "plant"
+
+    uscc: str = Field(sa_column=Column(String(18), primary_key=True))
+    rated_capacity_kg_per_day: int = Field(nullable=False)
+    """Rated daily capacity in kg (t/day × 1000), as licensed."""
+    emergency: bool = Field(default=False)
+    """A backup or emergency line, off until a regulator switches it on."""
+    active: bool = Field(default=True)
+    medical: bool = Field(default=False)
+    """Counts towards the city's centralised medical-waste capacity."""
+    licensed_waste_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    licensed_methods: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    version: int = Field(default=0)
+
+
+class Container(SQLModel, table=True):
+    """Current state of one container: a projection of its event stream, updated in the same transaction."""
+
+    __tablename__ = "container"
+    __table_args__ = (
+        Index("ix_container_status_registered", "status", "registered_at"),
+        Index("ix_container_generator_status", "generator_uscc", "status"),
+        Index("ix_container_division_status", "division", "status"),
+    )
+
+    code: str = Field(sa_column=Column(String(37), primary_key=True))
+    """一物一码: the 37-character digital ID printed on the label."""
+    generator_uscc: str = Field(sa_column=Column(String(18), nullable=False))
+    division: str = Field(sa_column=Column(String(6), nullable=False))
+    """The generator's division, copied here so jurisdiction filters need no join."""
+    waste_code: str = Field(sa_column=Column(String(10), nullable=False))
+    category: str = Field(sa_column=Column(String(4), nullable=False))
+    medical: bool = Field(default=False)
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    custodian_uscc: str = Field(sa_column=Column(String(18), nullable=False))
+    """Who holds it now: generator, then transporter, then plant."""
+    weight_g: int = Field(nullable=False)
+    """Weight declared by the generator, in grams (exact sums; the API speaks Decimal kg)."""
+    received_weight_g: int | None = Field(default=None)
+    packaging: str = Field(sa_column=Column(String(16), nullable=False))
+    volume_ml: int = Field(nullable=False)
+    """Nominal container volume in millilitres (decides the label size)."""
+    form: str = Field(default="solid", sa_column=Column(String(16), nullable=False))
+    packed_on: date = Field(nullable=False)
+    registered_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    collected_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    received_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    disposed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    voided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    shipment_number: str | None = Field(default=None, sa_column=Column(String(14), index=True))
+    plant_uscc: str | None = Field(default=None, sa_column=Column(String(18), index=True))
+    method: str | None = Field(default=None, sa_column=Column(String(4)))
+    labelled: bool = Field(default=False)
+    """A label has been printed for it."""
+    version: int = Field(nullable=False)
+    """Version of the last event folded in (the stream's length)."""

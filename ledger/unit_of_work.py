@@ -1,0 +1,97 @@
+"""The database handle and the unit of work: one use case, one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from ledger.catalogue import Catalogue, load_catalogue
+from ledger.config import Settings
+from ledger.db import create_engine
+from ledger.errors import Conflict
+from ledger.store import EventStore
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class Database:
+    """Everything a use case needs from the outside world: engine, settings, clock and catalogue."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: AsyncEngine | None = None,
+        clock: Clock = system_clock,
+        catalogue: Catalogue | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine or create_engine(settings.database_url)
+        self.clock = clock
+        self.catalogue = catalogue or load_catalogue()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class UnitOfWork:
+    """``async with db.uow() as uow: …; await uow.commit()`` — anything not committed is rolled back."""
+
+    session: AsyncSession
+    events: EventStore
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.settings = db.settings
+        self.catalogue = db.catalogue
+        self._committed = False
+
+    def now(self) -> datetime:
+        return self.db.clock()
+
+    async def __aenter__(self) -> Self:
+        self.session = AsyncSession(self.db.engine, expire_on_commit=False, autoflush=False)
+        self.events = EventStore(self.session)
+        self._committed = False
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if not self._committed:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        try:
+            await self.session.commit()
+        except IntegrityError as exc:
+            raise Conflict("the change collided with another one recorded meanwhile; re-read and retry") from exc
+        except DBAPIError as exc:
+            if _is_serialisation_failure(exc):
+                raise Conflict("the change collided with another one recorded meanwhile; retry") from exc
+            raise
+        self._committed = True
+
+
+def _is_serialisation_failure(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in {"40001", "40P01"}

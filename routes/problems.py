@@ -1,0 +1,101 @@
+"""The one place where errors become HTTP responses: RFC 9457 problem details with the field at fault."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from ledger import errors
+
+log = logging.getLogger("wasteledger.http")
+
+PROBLEM_BASE = "https://wasteledger.example/problems/"
+PROBLEM_JSON = "application/problem+json"
+
+#: Domain error → HTTP status. Order matters: the first matching class wins.
+STATUS_OF: tuple[tuple[type[errors.LedgerError], int], ...] = (
+    (errors.NotFound, 404),
+    (errors.Forbidden, 403),
+    (errors.VersionConflict, 409),
+    (errors.Conflict, 409),
+    (errors.IllegalTransition, 409),
+    (errors.QuotaExceeded, 422),
+    (errors.SequenceExhausted, 422),
+    (errors.InvalidInput, 422),
+    (errors.LedgerIntegrityError, 500),
+    (errors.LedgerError, 400),
+)
+
+
+def problem(
+    status: int, type_: str, title: str, detail: str, *, field: str | None = None, **extra: Any
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {"type": PROBLEM_BASE + type_, "title": title, "status": status, "detail": detail}
+    if field is not None:
+        body["field"] = field
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def ledger_error(_: Request[Any, Any, Any], exc: errors.LedgerError) -> Response[dict[str, Any]]:
+    status = next(code for cls, code in STATUS_OF if isinstance(exc, cls))
+    if status >= 500:
+        return internal_error(_, exc)
+    details = {k: v for k, v in exc.details.items() if isinstance(v, (str, int, float, bool))}
+    return problem(status, exc.code, exc.code.replace("-", " "), exc.message, field=exc.field, **details)
+
+
+def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    """Litestar's body/parameter validation, reshaped: each wrong field named, the first as ``field``."""
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    fields = [
+        {"field": str(item.get("key") or ""), "message": str(item.get("message") or "")}
+        for item in extra
+        if isinstance(item, Mapping)
+    ]
+    first = fields[0] if fields else {"field": None, "message": exc.detail}
+    detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or str(exc.detail)
+    return problem(400, "invalid-request", "invalid request", detail, field=first["field"], errors=fields or None)
+
+
+def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    slug = {
+        401: "unauthenticated",
+        403: "forbidden",
+        404: "not-found",
+        405: "method-not-allowed",
+        413: "body-too-large",
+        429: "rate-limited",
+    }.get(exc.status_code, "http-error")
+    return problem(exc.status_code, slug, slug.replace("-", " "), str(exc.detail))
+
+
+def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """A real fault: logged with a request id that the client also gets, and no internals in the body."""
+    request_id = uuid.uuid4().hex
+    log.exception("request %s %s %s failed", request_id, request.method, request.url.path, exc_info=exc)
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal",
+        "internal error",
+        "the server failed; the fault is logged under this request id",
+        request_id=request_id,
+    )
+
+
+def exception_handlers() -> dict[type[Exception] | int, Callable[[Request[Any, Any, Any], Any], Response[Any]]]:
+    return {
+        errors.LedgerError: ledger_error,
+        ValidationException: validation_error,
+        HTTPException: http_error,
+        Exception: internal_error,
+    }
+
+
+__all__ = ["PROBLEM_JSON", "MediaType", "exception_handlers", "problem"]

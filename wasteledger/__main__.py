@@ -1,0 +1,3 @@
+from wasteledger.cli import main
+
+raise SystemExit(main())
