@@ -142,3 +142,37 @@ class Container(SQLModel, table=True):
     """A label has been printed for it."""
     version: int = Field(nullable=False)
     """Version of the last event folded in (the stream's length)."""
+
+
+class User(SQLModel, table=True):
+    """A person (or a device account, e.g. a plant's scanner) acting for one organisation in one role."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    username: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    display_name: str = Field(default="", sa_column=Column(String(100), nullable=False))
+    org_uscc: str | None = Field(default=None, sa_column=Column(String(18), index=True))
+    """The organisation the user acts for (null only for admins)."""
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    jurisdiction: str | None = Field(default=None, sa_column=Column(String(6)))
+    """For regulators: the division they oversee (the city's code sees the whole city)."""
+    email: str = Field(default="", sa_column=Column(String(200), nullable=False))
+    phone: str = Field(default="", sa_column=Column(String(50), nullable=False))
+    password_hash: str | None = Field(default=None, sa_column=Column(String(200)))
+    active: bool = Field(default=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token; only its SHA-256 is stored (tokens are long random secrets, so no slow hash is needed)."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    user_id: int = Field(sa_column=Column(BigId, nullable=False, index=True))
+    token_sha256: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    label: str = Field(default="", sa_column=Column(String(100), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
