@@ -88,3 +88,15 @@ class LedgerIntegrityError(LedgerError):
     """The stored log does not verify: something was changed outside the ledger."""
 
     code = "integrity"
+
+
+class FieldLocked(Conflict):
+    """A manifest field that a signature has locked; change it through a correction approved by the parties."""
+
+    code = "field-locked"
+
+
+class NotLicensed(InvalidInput):
+    """A plant is not licensed for this waste code or method."""
+
+    code = "not-licensed"

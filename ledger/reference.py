@@ -13,8 +13,9 @@ from fixtures.data import load
 from ledger.actors import SYSTEM
 from ledger.identifiers import validate_uscc
 from ledger.plants import record_plant_registered
-from ledger.tables import Organisation, Plant
-from ledger.unit_of_work import UnitOfWork
+from ledger.tables import Organisation, Plant, TransferQuota
+from ledger.transfers import CreateWhiteListEntry, create_white_list_entry
+from ledger.unit_of_work import Database, UnitOfWork
 
 ORGANISATION_KINDS = frozenset({"generator", "transporter", "plant", "regulator"})
 
@@ -80,3 +81,28 @@ async def load_demo_organisations(uow: UnitOfWork) -> LoadResult:
     """The demo organisations of fixtures/demo/organisations.json."""
     records: list[dict[str, Any]] = load("demo/organisations")
     return await load_organisations(uow, records)
+
+
+async def load_demo_white_list(db: Database) -> int:
+    """The demo 川渝 white list (fixtures/demo/white_list.json); entries already there are kept."""
+    added = 0
+    for record in load("demo/white_list"):
+        async with db.uow() as uow:
+            if await uow.session.get(TransferQuota, record["id"]) is not None:
+                continue
+        await create_white_list_entry(
+            db.uow(),
+            CreateWhiteListEntry(
+                id=record["id"],
+                year=record["year"],
+                origin_province=record["origin_province"],
+                destination_province=record["destination_province"],
+                receiver=record["receiver_uscc"],
+                waste_code=record.get("waste_code"),
+                category=record.get("category"),
+                quantity_t=Decimal(record["quantity_t"]),
+            ),
+            SYSTEM,
+        )
+        added += 1
+    return added

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -176,3 +177,79 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class Shipment(SQLModel, table=True):
+    """One transfer manifest (转移联单): one vehicle trip, one generator, one receiver. Projection of the
+    ``shipment:<number>`` stream."""
+
+    __tablename__ = "shipment"
+    __table_args__ = (
+        Index("ix_shipment_status_dispatched", "status", "dispatched_at"),
+        Index("ix_shipment_receiver_status", "receiver_uscc", "status"),
+        Index("ix_shipment_transporter_status", "transporter_uscc", "status"),
+    )
+
+    number: str = Field(sa_column=Column(String(14), primary_key=True))
+    """14-digit manifest number: year, province, city, serial (部令第23号 art.15)."""
+    trip_id: str | None = Field(default=None, sa_column=Column(String(40), index=True))
+    """A collection round: one vehicle trip with one manifest per generator (art.16)."""
+    previous_shipment: str | None = Field(default=None, sa_column=Column(String(14)))
+    """For refused containers sent back or onward: the manifest they were refused on."""
+    generator_uscc: str = Field(sa_column=Column(String(18), nullable=False, index=True))
+    transporter_uscc: str = Field(sa_column=Column(String(18), nullable=False))
+    receiver_uscc: str = Field(sa_column=Column(String(18), nullable=False))
+    origin_division: str = Field(sa_column=Column(String(6), nullable=False))
+    destination_division: str = Field(sa_column=Column(String(6), nullable=False))
+    cross_province: bool = Field(default=False)
+    vehicle_plate: str = Field(default="", sa_column=Column(String(16), nullable=False))
+    transport_licence: str = Field(default="", sa_column=Column(String(40), nullable=False))
+    driver: str = Field(default="", sa_column=Column(String(60), nullable=False))
+    route_start: str = Field(default="", sa_column=Column(String(200), nullable=False))
+    route_end: str = Field(default="", sa_column=Column(String(200), nullable=False))
+    emergency_measures: str = Field(default="", sa_column=Column(String(500), nullable=False))
+    container_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    waste_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    declared_g: int = Field(default=0)
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    signatures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """party → {org, user, at}: generator, transporter, delivery, receiver."""
+    transfer_basis: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """For cross-province shipments: the white-list entries or approvals consumed, per waste code."""
+    receipt: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """The receiver's decision, per-container outcomes, weights and discrepancies."""
+    corrections: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    dispatched_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    received_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    version: int = Field(nullable=False)
+
+
+class TransferQuota(SQLModel, table=True):
+    """A white-list entry (白名单) or a transfer approval (跨省转移审批): what may cross a province border,
+    to which receiver, how much, and how much is used. Projection of the ``quota:<id>`` stream."""
+
+    __tablename__ = "transfer_quota"
+
+    id: str = Field(sa_column=Column(String(40), primary_key=True))
+    """White-list entry id or approval number."""
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    """``white_list`` or ``approval``."""
+    origin_province: str = Field(sa_column=Column(String(2), nullable=False))
+    destination_province: str = Field(sa_column=Column(String(2), nullable=False))
+    receiver_uscc: str = Field(sa_column=Column(String(18), nullable=False, index=True))
+    generator_uscc: str | None = Field(default=None, sa_column=Column(String(18)))
+    """Approvals name the generator; white-list entries cover any generator of the origin province."""
+    waste_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    category: str | None = Field(default=None, sa_column=Column(String(4)))
+    """A white-list entry may list a whole HW category instead of codes."""
+    method: str | None = Field(default=None, sa_column=Column(String(4)))
+    quantity_g: int = Field(nullable=False)
+    used_g: int = Field(default=0)
+    valid_from: date = Field(nullable=False)
+    valid_to: date = Field(nullable=False)
+    """Inclusive, local dates."""
+    revoked: bool = Field(default=False)
+    version: int = Field(nullable=False)

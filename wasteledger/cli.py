@@ -12,7 +12,7 @@ from ledger.config import Settings
 from ledger.errors import LedgerError
 from ledger.integrity import create_checkpoint, rebuild_container_projection, verify_ledger
 from ledger.migrate import migrate
-from ledger.reference import load_demo_organisations
+from ledger.reference import load_demo_organisations, load_demo_white_list
 from ledger.unit_of_work import Database
 
 Command = Callable[[Database, argparse.Namespace], Awaitable[int]]
@@ -32,6 +32,7 @@ async def cmd_load_fixtures(db: Database, args: argparse.Namespace) -> int:
         return 0
     result = await load_demo_organisations(db.uow())
     print(f"demo organisations: {result.organisations} added, of which {result.plants} plants")
+    print(f"demo white-list entries: {await load_demo_white_list(db)} added")
     summary = await load_demo(db)
     print(summary)
     return 0

@@ -1,0 +1,1183 @@
+"""Shipments: one transfer manifest (转移联单) per vehicle trip and generator, moved only by signatures.
+
+Signing order is generator → transporter (dispatch) → transporter (delivery) → receiver (部令第23号 §5 in
+DOMAIN.md); each party signs only its own step; a signature locks the fields listed for it in
+:data:`FIELD_LOCKS`; later changes are corrections that the other parties approve, recorded as new events.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime
+from sqlalchemy import select
+from sqlmodel import Field, SQLModel, col
+
+from ledger.actors import SYSTEM, Actor
+from ledger.canonical import mapping_digest
+from ledger.containers import check_occurred_at, load_container, record, require_party
+from ledger.errors import (
+    FieldLocked,
+    Forbidden,
+    IllegalTransition,
+    InvalidInput,
+    LedgerIntegrityError,
+    NotFound,
+    NotLicensed,
+    SequenceExhausted,
+)
+from ledger.identifiers import (
+    MANIFEST_SERIAL_MAX,
+    ManifestNumber,
+    manifest_city_digits,
+    parse_manifest_number,
+    validate_uscc,
+)
+from ledger.lifecycle import ContainerStatus
+from ledger.sequences import next_in_sequence
+from ledger.store import NewEvent, RecordedEvent
+from ledger.tables import Container, Organisation, Plant, Shipment
+from ledger.transfers import consume, local_date, reconcile
+from ledger.unit_of_work import UnitOfWork
+from ledger.units import g_to_kg, kg_to_g
+
+#: The receiver confirms within 5 working days of receipt (部令第23号 art.18).
+CONFIRMATION_WORKING_DAYS = 5
+
+
+class ShipmentStatus(StrEnum):
+    DRAFT = "draft"
+    DISPATCHED = "dispatched"
+    DELIVERED = "delivered"
+    RECEIVED = "received"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class Party(StrEnum):
+    GENERATOR = "generator"
+    TRANSPORTER = "transporter"
+    RECEIVER = "receiver"
+
+
+class Decision(StrEnum):
+    ACCEPTED = "accepted"
+    PARTIALLY_REFUSED = "partially_refused"
+    REFUSED = "refused"
+
+
+T = ShipmentStatus
+_AFTER_DISPATCH = frozenset({T.DISPATCHED, T.DELIVERED, T.RECEIVED, T.CLOSED})
+
+#: event type → (step named in errors, states it may follow, state it leads to; None keeps the state).
+SHIPMENT_TRANSITIONS: dict[str, tuple[str, frozenset[T | None], T | None]] = {
+    "shipment.created": ("create", frozenset({None}), T.DRAFT),
+    "shipment.amended": ("amend", frozenset({T.DRAFT}), None),
+    "shipment.containers_added": ("add containers", frozenset({T.DRAFT}), None),
+    "shipment.containers_removed": ("remove containers", frozenset({T.DRAFT}), None),
+    "shipment.signed_by_generator": ("sign as generator", frozenset({T.DRAFT}), None),
+    "shipment.dispatched": ("dispatch", frozenset({T.DRAFT}), T.DISPATCHED),
+    "shipment.delivered": ("deliver", frozenset({T.DISPATCHED}), T.DELIVERED),
+    "shipment.received": ("sign the receipt", frozenset({T.DELIVERED}), T.RECEIVED),
+    "shipment.closed": ("close", frozenset({T.RECEIVED}), T.CLOSED),
+    "shipment.cancelled": ("cancel", frozenset({T.DRAFT}), T.CANCELLED),
+    "shipment.correction_proposed": ("propose a correction", _AFTER_DISPATCH, None),
+    "shipment.correction_approved": ("approve a correction", _AFTER_DISPATCH, None),
+}
+
+#: Which signature locks which field (Trackdéchets' idea): before it, the owning party may amend the field;
+#: after it, only a correction approved by the other parties changes it.
+FIELD_LOCKS: dict[str, tuple[Party, str]] = {
+    # field: (party that fills it, signature that locks it)
+    "receiver": (Party.GENERATOR, "generator"),
+    "transporter": (Party.GENERATOR, "generator"),
+    "containers": (Party.GENERATOR, "generator"),
+    "emergency_measures": (Party.GENERATOR, "generator"),
+    "vehicle_plate": (Party.TRANSPORTER, "transporter"),
+    "transport_licence": (Party.TRANSPORTER, "transporter"),
+    "driver": (Party.TRANSPORTER, "transporter"),
+    "route_start": (Party.TRANSPORTER, "transporter"),
+    "route_end": (Party.TRANSPORTER, "transporter"),
+}
+#: Text fields a correction may change (parties and containers change only through a new manifest).
+CORRECTABLE = frozenset(
+    {"emergency_measures", "vehicle_plate", "transport_licence", "driver", "route_start", "route_end"}
+)
+
+
+# --- commands -----------------------------------------------------------------------------------------------
+
+_PLATE = r"^[\u4e00-\u9fffA-Z0-9·-]{5,12}$"
+
+
+class CreateShipment(SQLModel):
+    """Start a manifest: generator, transporter, receiver, and (optionally) containers and vehicle."""
+
+    generator: str = Field(min_length=18, max_length=18)
+    transporter: str = Field(min_length=18, max_length=18)
+    receiver: str = Field(min_length=18, max_length=18, description="the plant (or, for a return, the generator)")
+    containers: list[str] = Field(default_factory=list, max_length=5000)
+    emergency_measures: str = Field(default="", max_length=500)
+    vehicle_plate: str = Field(default="", max_length=16)
+    transport_licence: str = Field(default="", max_length=40)
+    driver: str = Field(default="", max_length=60)
+    route_start: str = Field(default="", max_length=200)
+    route_end: str = Field(default="", max_length=200)
+    trip_id: str | None = Field(default=None, max_length=40)
+    previous_shipment: str | None = Field(default=None, min_length=14, max_length=14)
+
+
+class AmendShipment(SQLModel):
+    """Fill or change unlocked fields; each field only by the party that fills it."""
+
+    emergency_measures: str | None = Field(default=None, max_length=500)
+    receiver: str | None = Field(default=None, min_length=18, max_length=18)
+    vehicle_plate: str | None = Field(default=None, max_length=16)
+    transport_licence: str | None = Field(default=None, max_length=40)
+    driver: str | None = Field(default=None, max_length=60)
+    route_start: str | None = Field(default=None, max_length=200)
+    route_end: str | None = Field(default=None, max_length=200)
+
+
+class Dispatch(SQLModel):
+    """The transporter's signature at pickup; vehicle details may be given with it."""
+
+    vehicle_plate: str | None = Field(default=None, max_length=16)
+    transport_licence: str | None = Field(default=None, max_length=40)
+    driver: str | None = Field(default=None, max_length=60)
+    route_start: str | None = Field(default=None, max_length=200)
+    route_end: str | None = Field(default=None, max_length=200)
+    signed_at: AwareDatetime | None = None
+
+
+class ReceiveContainer(SQLModel):
+    """A plant scans and weighs one container on arrival."""
+
+    shipment: str = Field(min_length=14, max_length=14)
+    code: str = Field(min_length=37, max_length=37)
+    weight_kg: Decimal = Field(gt=0, le=50000, max_digits=11, decimal_places=3)
+    scanned_at: AwareDatetime | None = None
+
+
+class RefuseContainer(SQLModel):
+    shipment: str = Field(min_length=14, max_length=14)
+    code: str = Field(min_length=37, max_length=37)
+    reason: str = Field(min_length=3, max_length=300)
+    weight_kg: Decimal | None = Field(default=None, gt=0, le=50000, max_digits=11, decimal_places=3)
+    scanned_at: AwareDatetime | None = None
+
+
+class SignReceipt(SQLModel):
+    """The receiver's signature: every container received or refused first."""
+
+    note: str = Field(default="", max_length=500)
+    signed_at: AwareDatetime | None = None
+
+
+class DisposeContainers(SQLModel):
+    """Disposal of one or more received containers with a method valid for their waste."""
+
+    codes: list[str] = Field(min_length=1, max_length=1000)
+    method: str = Field(min_length=2, max_length=4)
+    line: str = Field(default="", max_length=40, description="the plant's line or furnace")
+    disposed_at: AwareDatetime | None = None
+
+
+class ProposeCorrection(SQLModel):
+    fields: dict[str, str] = Field(min_length=1, max_length=10)
+    reason: str = Field(min_length=3, max_length=300)
+
+
+# --- read models --------------------------------------------------------------------------------------------
+
+
+class ShipmentContainer(SQLModel):
+    code: str
+    waste_code: str
+    declared_kg: Decimal
+    received_kg: Decimal | None
+    status: str
+    outcome: str | None
+    """accepted or refused, once the receiver signed."""
+    reason: str | None
+    discrepancy: bool
+
+
+class ShipmentPublic(SQLModel):
+    number: str
+    status: ShipmentStatus
+    trip_id: str | None
+    previous_shipment: str | None
+    generator: str
+    transporter: str
+    receiver: str
+    origin_division: str
+    destination_division: str
+    cross_province: bool
+    vehicle_plate: str
+    transport_licence: str
+    driver: str
+    route_start: str
+    route_end: str
+    emergency_measures: str
+    waste_codes: list[str]
+    declared_kg: Decimal
+    container_count: int
+    signatures: dict[str, Any]
+    transfer_basis: list[dict[str, Any]]
+    receipt: dict[str, Any]
+    corrections: list[dict[str, Any]]
+    created_at: datetime
+    dispatched_at: datetime | None
+    delivered_at: datetime | None
+    received_at: datetime | None
+    closed_at: datetime | None
+    confirm_by: date | None
+    """Last day for the receiver's confirmation (5 working days after delivery)."""
+    version: int
+
+    @classmethod
+    def from_row(cls, row: Shipment, tz: Any) -> ShipmentPublic:
+        return cls(
+            number=row.number,
+            status=ShipmentStatus(row.status),
+            trip_id=row.trip_id,
+            previous_shipment=row.previous_shipment,
+            generator=row.generator_uscc,
+            transporter=row.transporter_uscc,
+            receiver=row.receiver_uscc,
+            origin_division=row.origin_division,
+            destination_division=row.destination_division,
+            cross_province=row.cross_province,
+            vehicle_plate=row.vehicle_plate,
+            transport_licence=row.transport_licence,
+            driver=row.driver,
+            route_start=row.route_start,
+            route_end=row.route_end,
+            emergency_measures=row.emergency_measures,
+            waste_codes=list(row.waste_codes),
+            declared_kg=g_to_kg(row.declared_g),
+            container_count=len(row.container_codes),
+            signatures=dict(row.signatures),
+            transfer_basis=list(row.transfer_basis),
+            receipt=dict(row.receipt),
+            corrections=list(row.corrections),
+            created_at=row.created_at,
+            dispatched_at=row.dispatched_at,
+            delivered_at=row.delivered_at,
+            received_at=row.received_at,
+            closed_at=row.closed_at,
+            confirm_by=None
+            if row.delivered_at is None
+            else add_working_days(row.delivered_at.astimezone(tz).date(), CONFIRMATION_WORKING_DAYS),
+            version=row.version,
+        )
+
+
+class ShipmentDetail(SQLModel):
+    shipment: ShipmentPublic
+    containers: list[ShipmentContainer]
+    content_hash: str
+    """SHA-256 of the manifest's content now: printed in the manifest's QR code to detect stale paper."""
+
+
+def add_working_days(start: date, days: int) -> date:
+    """``days`` working days (Monday–Friday) after ``start``. Public holidays are not modelled (✖)."""
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+# --- the fold -----------------------------------------------------------------------------------------------
+
+
+def shipment_stream(number: str) -> str:
+    return f"shipment:{number}"
+
+
+def check_shipment_step(number: str, status: T | None, event_type: str) -> T | None:
+    step, allowed, after = SHIPMENT_TRANSITIONS[event_type]
+    if status not in allowed:
+        raise IllegalTransition(
+            f"shipment {number}", "not created" if status is None else str(status), step, field="shipment"
+        )
+    return status if after is None else after
+
+
+def _signature(event: RecordedEvent) -> dict[str, Any]:
+    return {"org": event.actor_org, "user": event.actor_user, "at": event.occurred_at.isoformat()}
+
+
+def evolve_shipment(state: Shipment | None, event: RecordedEvent) -> Shipment:
+    """Apply one ``shipment.*`` event (JSON columns are replaced, never mutated, so the ORM sees changes)."""
+    number = event.stream.removeprefix("shipment:")
+    status = None if state is None else T(state.status)
+    try:
+        after = check_shipment_step(number, status, event.type)
+    except IllegalTransition as exc:
+        raise LedgerIntegrityError(f"event {event.seq}: {exc.message}") from exc
+    p = event.payload
+    if state is None:
+        state = Shipment(
+            number=number,
+            trip_id=p.get("trip_id"),
+            previous_shipment=p.get("previous_shipment"),
+            generator_uscc=p["generator"],
+            transporter_uscc=p["transporter"],
+            receiver_uscc=p["receiver"],
+            origin_division=p["origin_division"],
+            destination_division=p["destination_division"],
+            cross_province=p["cross_province"],
+            status=T.DRAFT,
+            created_at=event.occurred_at,
+            version=0,
+        )
+        for name in CORRECTABLE:
+            setattr(state, name, p.get(name, ""))
+    match event.type:
+        case "shipment.amended":
+            for name, value in p["fields"].items():
+                setattr(state, name if name != "receiver" else "receiver_uscc", value)
+            if "destination_division" in p:
+                state.destination_division = p["destination_division"]
+                state.cross_province = p["cross_province"]
+        case "shipment.created" | "shipment.containers_added":
+            codes = [*state.container_codes, *(c["code"] for c in p.get("containers", []))]
+            state.container_codes = codes
+            state.declared_g += sum(kg_to_g(c["weight_kg"]) for c in p.get("containers", []))
+            state.waste_codes = sorted({*state.waste_codes, *(c["waste_code"] for c in p.get("containers", []))})
+        case "shipment.containers_removed":
+            removed = {c["code"]: c for c in p["containers"]}
+            state.container_codes = [c for c in state.container_codes if c not in removed]
+            state.declared_g -= sum(kg_to_g(c["weight_kg"]) for c in removed.values())
+            state.waste_codes = sorted(p["waste_codes"])
+        case "shipment.signed_by_generator":
+            state.signatures = {**state.signatures, "generator": _signature(event)}
+        case "shipment.dispatched":
+            for name, value in p["fields"].items():
+                setattr(state, name, value)
+            state.signatures = {**state.signatures, "transporter": _signature(event)}
+            state.transfer_basis = list(p["transfer_basis"])
+            state.dispatched_at = event.occurred_at
+        case "shipment.delivered":
+            state.signatures = {**state.signatures, "delivery": _signature(event)}
+            state.delivered_at = event.occurred_at
+        case "shipment.received":
+            state.signatures = {**state.signatures, "receiver": _signature(event)}
+            state.receipt = {k: v for k, v in p.items() if k != "transfer_basis"}
+            state.transfer_basis = list(p.get("transfer_basis", state.transfer_basis))
+            state.received_at = event.occurred_at
+        case "shipment.closed":
+            state.closed_at = event.occurred_at
+        case "shipment.correction_proposed":
+            state.corrections = [
+                *state.corrections,
+                {**p, "proposed_by": _signature(event), "approvals": [], "applied": False},
+            ]
+        case "shipment.correction_approved":
+            corrections = [dict(c) for c in state.corrections]
+            target = corrections[p["index"]]
+            target["approvals"] = [*target["approvals"], {**_signature(event), "parties": p["parties"]}]
+            if p["applies"]:
+                target["applied"] = True
+                for name, value in target["fields"].items():
+                    setattr(state, name, value)
+            state.corrections = corrections
+    state.status = str(after)
+    state.version = event.version
+    return state
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+async def _load(uow: UnitOfWork, number: str, *, field: str = "shipment") -> Shipment:
+    parsed = str(parse_manifest_number(number, field=field))
+    row = await uow.session.get(Shipment, parsed)
+    if row is None:
+        raise NotFound(f"shipment {parsed} is not in the ledger", field=field)
+    return row
+
+
+async def _record(
+    uow: UnitOfWork,
+    row: Shipment | None,
+    number: str,
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    actor: Actor,
+    occurred_at: datetime | None = None,
+) -> Shipment:
+    check_shipment_step(number, None if row is None else T(row.status), event_type)
+    [event] = await uow.events.append(
+        shipment_stream(number),
+        0 if row is None else row.version,
+        [NewEvent(event_type, payload, occurred_at or uow.now())],
+        actor=actor,
+        recorded_at=uow.now(),
+    )
+    updated = evolve_shipment(row, event)
+    if row is None:
+        uow.session.add(updated)
+    return updated
+
+
+async def _organisation(uow: UnitOfWork, uscc: str, field: str, *kinds: str) -> Organisation:
+    org = await uow.session.get(Organisation, validate_uscc(uscc, field=field))
+    if org is None or org.kind not in kinds:
+        raise InvalidInput(f"{uscc} is not a registered {' or '.join(kinds)}", field=field)
+    return org
+
+
+def _party_of(row: Shipment, actor: Actor) -> set[Party]:
+    parties = set()
+    if actor.org == row.generator_uscc:
+        parties.add(Party.GENERATOR)
+    if actor.org == row.transporter_uscc:
+        parties.add(Party.TRANSPORTER)
+    if actor.org == row.receiver_uscc:
+        parties.add(Party.RECEIVER)
+    return parties
+
+
+def _require(row: Shipment, actor: Actor, party: Party, what: str) -> None:
+    if actor.is_privileged or party in _party_of(row, actor):
+        return
+    raise Forbidden(f"only the {party} of shipment {row.number} may {what}", field="shipment")
+
+
+def _check_unlocked(row: Shipment, fields: Iterable[str], actor: Actor) -> None:
+    for name in fields:
+        owner, signature = FIELD_LOCKS[name]
+        if signature in row.signatures:
+            raise FieldLocked(
+                f"{name} of shipment {row.number} is locked: the {signature} signed at"
+                f" {row.signatures[signature]['at']}; propose a correction instead",
+                field=name,
+            )
+        _require(row, actor, owner, f"fill {name}")
+
+
+async def _plant_licence(uow: UnitOfWork, receiver: str) -> Plant | None:
+    return await uow.session.get(Plant, receiver)
+
+
+def _check_licensed(plant: Plant | None, receiver: Organisation, waste_codes: Iterable[str], field: str) -> None:
+    """The receiving plant must be licensed for every waste code (a return to the generator needs none)."""
+    if receiver.kind != "plant":
+        return
+    if plant is None or not plant.active:
+        raise NotLicensed(f"plant {receiver.uscc} is not an active licensed plant", field=field)
+    missing = sorted(set(waste_codes) - set(plant.licensed_waste_codes))
+    if missing:
+        raise NotLicensed(
+            f"plant {receiver.name_zh} ({receiver.uscc}) is not licensed for {', '.join(missing)}", field=field
+        )
+
+
+async def _containers_for(
+    uow: UnitOfWork, row_generator: str, codes: Iterable[str], *, previous_shipment: str | None
+) -> list[Container]:
+    """Containers that may go on a new manifest of this generator: its own, registered, or refused or returned
+    ones coming from ``previous_shipment``; none already on another open manifest."""
+    containers = []
+    seen: set[str] = set()
+    for code in codes:
+        container = await load_container(uow, code, field="containers")
+        if container.code in seen:
+            raise InvalidInput(f"container {container.code} is listed twice", field="containers")
+        seen.add(container.code)
+        if container.generator_uscc != row_generator:
+            raise InvalidInput(f"container {container.code} belongs to another generator", field="containers")
+        status = ContainerStatus(container.status)
+        if status in (ContainerStatus.REFUSED, ContainerStatus.RETURNED):
+            if previous_shipment is None or container.shipment_number != previous_shipment:
+                raise InvalidInput(
+                    f"container {container.code} was refused on {container.shipment_number}: ship it on a manifest"
+                    " that references that one (previous_shipment)",
+                    field="containers",
+                )
+        elif status != ContainerStatus.REGISTERED:
+            raise IllegalTransition(f"container {container.code}", str(status), "add to a manifest", field="containers")
+        containers.append(container)
+    open_drafts = (
+        await uow.session.execute(
+            select(Shipment.number, Shipment.container_codes).where(  # type: ignore[call-overload]
+                col(Shipment.status) == T.DRAFT, col(Shipment.generator_uscc) == row_generator
+            )
+        )
+    ).all()
+    for number, listed in open_drafts:
+        clash = seen.intersection(listed)
+        if clash:
+            raise InvalidInput(
+                f"container {sorted(clash)[0]} is already on draft manifest {number}", field="containers"
+            )
+    return containers
+
+
+def _lines(containers: Iterable[Container]) -> list[dict[str, Any]]:
+    return [{"code": c.code, "waste_code": c.waste_code, "weight_kg": g_to_kg(c.weight_g)} for c in containers]
+
+
+async def issue_manifest_number(uow: UnitOfWork, division: str, on: date) -> str:
+    """The next 14-digit number for the generator's city and year (collision-free, see ledger.sequences)."""
+    province, city = manifest_city_digits(division)
+    scope = ManifestNumber(on.year, province, city, 1).sequence_scope
+    serial = await next_in_sequence(uow.session, f"manifest:{scope}")
+    if serial > MANIFEST_SERIAL_MAX:
+        raise SequenceExhausted(
+            f"all {MANIFEST_SERIAL_MAX} manifest numbers of {scope[:4]} for city {province}{city} are used",
+            field="generator",
+        )
+    return str(ManifestNumber(on.year, province, city, serial))
+
+
+# --- use cases ----------------------------------------------------------------------------------------------
+
+
+async def create_shipment(uow: UnitOfWork, command: CreateShipment, actor: Actor) -> ShipmentPublic:
+    """Start a manifest (draft) with a fresh number; the generator or the named transporter may do it."""
+    async with uow:
+        row = await _create(uow, command, actor)
+        view = ShipmentPublic.from_row(row, uow.settings.timezone)
+        await uow.commit()
+        return view
+
+
+async def _create(uow: UnitOfWork, command: CreateShipment, actor: Actor) -> Shipment:
+    generator = await _organisation(uow, command.generator, "generator", "generator")
+    transporter = await _organisation(uow, command.transporter, "transporter", "transporter")
+    if not (actor.is_privileged or actor.org in (generator.uscc, transporter.uscc)):
+        raise Forbidden("only the generator or the named transporter may start a manifest", field="generator")
+    receiver = await _organisation(uow, command.receiver, "receiver", "plant", "generator")
+    if receiver.kind == "generator" and (receiver.uscc != generator.uscc or command.previous_shipment is None):
+        raise InvalidInput(
+            "only refused containers go back to their own generator, on a manifest that references"
+            " the one they were refused on",
+            field="receiver",
+        )
+    if command.previous_shipment is not None:
+        await _load(uow, command.previous_shipment, field="previous_shipment")
+    containers = await _containers_for(
+        uow, generator.uscc, command.containers, previous_shipment=command.previous_shipment
+    )
+    _check_licensed(await _plant_licence(uow, receiver.uscc), receiver, {c.waste_code for c in containers}, "receiver")
+    number = await issue_manifest_number(uow, generator.division, local_date(uow, uow.now()))
+    origin = uow.catalogue.province_of(generator.division)
+    destination = uow.catalogue.province_of(receiver.division)
+    payload: dict[str, Any] = {
+        "generator": generator.uscc,
+        "transporter": transporter.uscc,
+        "receiver": receiver.uscc,
+        "origin_division": generator.division,
+        "destination_division": receiver.division,
+        "cross_province": origin != destination,
+        "trip_id": command.trip_id,
+        "previous_shipment": command.previous_shipment,
+        "containers": _lines(containers),
+        **{name: getattr(command, name) for name in sorted(CORRECTABLE)},
+    }
+    return await _record(uow, None, number, "shipment.created", payload, actor=actor)
+
+
+async def plan_collection_round(
+    uow: UnitOfWork,
+    transporter: str,
+    receiver: str,
+    generators: list[str],
+    actor: Actor,
+    *,
+    vehicle_plate: str = "",
+    driver: str = "",
+) -> list[ShipmentPublic]:
+    """A medical-waste truck's round: one vehicle trip, one manifest per generator (art.16), one trip id."""
+    async with uow:
+        if not generators or len(set(generators)) != len(generators):
+            raise InvalidInput("a round visits one or more distinct generators", field="generators")
+        carrier = await _organisation(uow, transporter, "transporter", "transporter")
+        require_party(actor, carrier.uscc, what="plan its collection rounds", field="transporter")
+        day = local_date(uow, uow.now())
+        serial = await next_in_sequence(uow.session, f"trip:{carrier.uscc}:{day:%Y%m%d}")
+        trip_id = f"{carrier.uscc}-{day:%Y%m%d}-{serial:03d}"
+        rows = [
+            await _create(
+                uow,
+                CreateShipment(
+                    generator=g,
+                    transporter=carrier.uscc,
+                    receiver=receiver,
+                    vehicle_plate=vehicle_plate,
+                    driver=driver,
+                    trip_id=trip_id,
+                ),
+                actor,
+            )
+            for g in generators
+        ]
+        views = [ShipmentPublic.from_row(r, uow.settings.timezone) for r in rows]
+        await uow.commit()
+        return views
+
+
+async def add_containers(uow: UnitOfWork, number: str, codes: list[str], actor: Actor) -> ShipmentPublic:
+    """Put containers on a draft manifest (before the generator signs)."""
+    async with uow:
+        row = await _load(uow, number)
+        check_shipment_step(row.number, T(row.status), "shipment.containers_added")
+        _check_unlocked(row, ["containers"], actor)
+        if not codes:
+            raise InvalidInput("name at least one container", field="containers")
+        containers = await _containers_for(uow, row.generator_uscc, codes, previous_shipment=row.previous_shipment)
+        already = set(row.container_codes).intersection(c.code for c in containers)
+        if already:
+            raise InvalidInput(f"container {sorted(already)[0]} is already on this manifest", field="containers")
+        receiver = await _organisation(uow, row.receiver_uscc, "receiver", "plant", "generator")
+        _check_licensed(
+            await _plant_licence(uow, receiver.uscc), receiver, {c.waste_code for c in containers}, "containers"
+        )
+        row = await _record(
+            uow, row, row.number, "shipment.containers_added", {"containers": _lines(containers)}, actor=actor
+        )
+        view = ShipmentPublic.from_row(row, uow.settings.timezone)
+        await uow.commit()
+        return view
+
+
+async def remove_containers(uow: UnitOfWork, number: str, codes: list[str], actor: Actor) -> ShipmentPublic:
+    async with uow:
+        row = await _load(uow, number)
+        check_shipment_step(row.number, T(row.status), "shipment.containers_removed")
+        _check_unlocked(row, ["containers"], actor)
+        missing = sorted(set(codes) - set(row.container_codes))
+        if missing or not codes:
+            raise InvalidInput(
+                f"container {missing[0] if missing else '(none)'} is not on this manifest", field="containers"
+            )
+        removed = [await load_container(uow, code) for code in codes]
+        remaining = [await load_container(uow, c) for c in row.container_codes if c not in set(codes)]
+        row = await _record(
+            uow,
+            row,
+            row.number,
+            "shipment.containers_removed",
+            {
+                "containers": _lines(removed),
+                "waste_codes": sorted({c.waste_code for c in remaining}),
+            },
+            actor=actor,
+        )
+        view = ShipmentPublic.from_row(row, uow.settings.timezone)
+        await uow.commit()
+        return view
+
+
+async def amend_shipment(uow: UnitOfWork, number: str, command: AmendShipment, actor: Actor) -> ShipmentPublic:
+    """Fill or change fields that no signature has locked yet."""
+    async with uow:
+        row = await _load(uow, number)
+        check_shipment_step(row.number, T(row.status), "shipment.amended")
+        fields = command.model_dump(exclude_none=True)
+        if not fields:
+            raise InvalidInput("an amendment changes at least one field", field="emergency_measures")
+        _check_unlocked(row, fields, actor)
+        payload: dict[str, Any] = {"fields": fields}
+        if "receiver" in fields:
+            receiver = await _organisation(uow, fields["receiver"], "receiver", "plant")
+            _check_licensed(await _plant_licence(uow, receiver.uscc), receiver, row.waste_codes, "receiver")
+            payload["destination_division"] = receiver.division
+            payload["cross_province"] = uow.catalogue.province_of(row.origin_division) != uow.catalogue.province_of(
+                receiver.division
+            )
+        row = await _record(uow, row, row.number, "shipment.amended", payload, actor=actor)
+        view = ShipmentPublic.from_row(row, uow.settings.timezone)
+        await uow.commit()
+        return view
+
+
+async def sign_as_generator(uow: UnitOfWork, number: str, actor: Actor) -> ShipmentPublic:
+    """The generator's signature: locks receiver, transporter, containers and emergency measures."""
+    async with uow:
+        row = await _load(uow, number)
+        check_shipment_step(row.number, T(row.status), "shipment.signed_by_generator")
+        _require(row, actor, Party.GENERATOR, "sign as generator")
+        if "generator" in row.signatures:
+            raise IllegalTransition(
+                f"shipment {row.number}", "signed by its generator", "sign as generator again", field="shipment"
+            )
+        if not row.container_codes:
+            raise InvalidInput("a manifest needs at least one container before the generator signs", field="containers")
+        row = await _record(
+            uow,
+            row,
+            row.number,
+            "shipment.signed_by_generator",
+            {"declared_kg": g_to_kg(row.declared_g), "waste_codes": row.waste_codes},
+            actor=actor,
+        )
+        view = ShipmentPublic.from_row(row, uow.settings.timezone)
+        await uow.commit()
+        return view
+
+
+async def cancel_shipment(uow: UnitOfWork, number: str, reason: str, actor: Actor) -> ShipmentPublic:
+    """Abandon a draft (nothing has moved yet); its number stays used."""
+    async with uow:
+        row = await _load(uow, number)
+        check_shipment_step(row.number, T(row.status), "shipment.cancelled")
+        _require(row, actor, Party.GENERATOR, "cancel it")
+        row = await _record(uow, row, row.number, "shipment.cancelled", {"reason": reason}, actor=actor)
+        view = ShipmentPublic.from_row(row, uow.settings.timezone)
+        await uow.commit()
+        return view
+
+
+async def dispatch(uow: UnitOfWork, number: str, command: Dispatch, actor: Actor) -> ShipmentPublic:
+    """The transporter signs at pickup: cross-province quotas are consumed, containers become collected."""
+    async with uow:
+        row = await _load(uow, number)
+        check_shipment_step(row.number, T(row.status), "shipment.dispatched")
+        _require(row, actor, Party.TRANSPORTER, "dispatch it")
+        if "generator" not in row.signatures:
+            raise IllegalTransition(
+                f"shipment {row.number}", "not signed by its generator", "dispatch", field="shipment"
+            )
+        fields = command.model_dump(exclude_none=True, exclude={"signed_at"})
+        _check_unlocked(row, fields, actor)
+        merged = {
+            name: fields.get(name, getattr(row, name))
+            for name in ("vehicle_plate", "transport_licence", "driver", "route_start", "route_end")
+        }
+        for name in ("vehicle_plate", "transport_licence", "driver"):
+            if not str(merged[name]).strip():
+                raise InvalidInput(f"the transporter fills {name} before dispatch", field=name)
+        if not re.match(_PLATE, str(merged["vehicle_plate"]).upper()):
+            raise InvalidInput(f"{merged['vehicle_plate']!r} is not a vehicle plate", field="vehicle_plate")
+        signed_at = _signed_at(uow, command.signed_at)
+        containers = [await load_container(uow, code) for code in row.container_codes]
+        receiver = await _organisation(uow, row.receiver_uscc, "receiver", "plant", "generator")
+        _check_licensed(await _plant_licence(uow, receiver.uscc), receiver, row.waste_codes, "receiver")
+        basis: list[dict[str, Any]] = []
+        if row.cross_province:
+            needs: dict[str, int] = defaultdict(int)
+            for container in containers:
+                needs[container.waste_code] += container.weight_g
+            basis = await consume(
+                uow,
+                shipment=row.number,
+                origin=uow.catalogue.province_of(row.origin_division),
+                destination=uow.catalogue.province_of(row.destination_division),
+                receiver=row.receiver_uscc,
+                generator=row.generator_uscc,
+                needs_g=dict(needs),
+                on=local_date(uow, signed_at),
+                actor=actor,
+            )
+        for container in containers:
+            await record(
+                uow,
+                container,
+                container.code,
+                "container.collected",
+                {
+                    "shipment": row.number,
+                    "transporter": row.transporter_uscc,
+                    "plant": row.receiver_uscc,
+                    "vehicle_plate": merged["vehicle_plate"],
+                },
+                actor=actor,
+                occurred_at=signed_at,
+            )
+        row = await _record(
+            uow,
+            row,
+            row.number,
+            "shipment.dispatched",
+            {"fields": merged, "transfer_basis": basis},
+            actor=actor,
+            occurred_at=signed_at,
+        )
+        view = ShipmentPublic.from_row(row, uow.settings.timezone)
+        await uow.commit()
+        return view
+
+
+def _signed_at(uow: UnitOfWork, moment: datetime | None) -> datetime:
+    return check_occurred_at(uow, moment, field="signed_at")
+
+
+async def deliver(
+    uow: UnitOfWork, number: str, actor: Actor, *, delivered_at: datetime | None = None
+) -> ShipmentPublic:
+    """The transporter signs the hand-over at the receiver's gate."""
+    async with uow:
+        row = await _load(uow, number)
+        check_shipment_step(row.number, T(row.status), "shipment.delivered")
+        _require(row, actor, Party.TRANSPORTER, "sign its delivery")
+        row = await _record(
+            uow, row, row.number, "shipment.delivered", {}, actor=actor, occurred_at=_signed_at(uow, delivered_at)
+        )
+        view = ShipmentPublic.from_row(row, uow.settings.timezone)
+        await uow.commit()
+        return view
+
+
+async def _arrived(uow: UnitOfWork, number: str, code: str, actor: Actor) -> tuple[Shipment, Container]:
+    row = await _load(uow, number)
+    if T(row.status) not in (T.DISPATCHED, T.DELIVERED):
+        raise IllegalTransition(
+            f"shipment {row.number}", row.status, "scan its containers at receipt", field="shipment"
+        )
+    _require(row, actor, Party.RECEIVER, "receive its containers")
+    container = await load_container(uow, code)
+    if container.code not in row.container_codes or container.shipment_number != row.number:
+        raise InvalidInput(f"container {container.code} is not on shipment {row.number}", field="code")
+    return row, container
+
+
+async def receive_container(uow: UnitOfWork, command: ReceiveContainer, actor: Actor) -> dict[str, Any]:
+    """The plant scans and weighs a container; a weight off by more than the tolerance is a discrepancy."""
+    async with uow:
+        result = await _receive(uow, command, actor)
+        await uow.commit()
+        return result
+
+
+async def _receive(uow: UnitOfWork, command: ReceiveContainer, actor: Actor) -> dict[str, Any]:
+    row, container = await _arrived(uow, command.shipment, command.code, actor)
+    receiver = await _organisation(uow, row.receiver_uscc, "receiver", "plant", "generator")
+    if receiver.kind == "generator":
+        raise InvalidInput("a return is signed by the generator without weighing; sign the receipt", field="code")
+    _check_licensed(await _plant_licence(uow, receiver.uscc), receiver, [container.waste_code], "code")
+    received_g = kg_to_g(command.weight_kg)
+    deviation = (Decimal(received_g - container.weight_g) / Decimal(container.weight_g)).quantize(Decimal("0.0001"))
+    discrepancy = abs(deviation) > uow.settings.weight_tolerance
+    scanned_at = check_scan_time(uow, command.scanned_at)
+    await record(
+        uow,
+        container,
+        container.code,
+        "container.received",
+        {
+            "shipment": row.number,
+            "plant": row.receiver_uscc,
+            "weight_kg": command.weight_kg,
+            "declared_kg": g_to_kg(container.weight_g),
+            "deviation": deviation,
+            "discrepancy": discrepancy,
+        },
+        actor=actor,
+        occurred_at=scanned_at,
+    )
+    return {
+        "code": container.code,
+        "status": container.status,
+        "weight_kg": str(command.weight_kg),
+        "declared_kg": str(g_to_kg(container.weight_g)),
+        "discrepancy": discrepancy,
+        "deviation": str(deviation),
+    }
+
+
+def check_scan_time(uow: UnitOfWork, moment: datetime | None) -> datetime:
+    return check_occurred_at(uow, moment, field="scanned_at")
+
+
+async def refuse_container(uow: UnitOfWork, command: RefuseContainer, actor: Actor) -> dict[str, Any]:
+    """The plant refuses a container at receipt, with a reason; custody goes back to the transporter."""
+    async with uow:
+        row, container = await _arrived(uow, command.shipment, command.code, actor)
+        await record(
+            uow,
+            container,
+            container.code,
+            "container.refused",
+            {
+                "shipment": row.number,
+                "plant": row.receiver_uscc,
+                "transporter": row.transporter_uscc,
+                "reason": command.reason,
+                "weight_kg": command.weight_kg,
+            },
+            actor=actor,
+            occurred_at=check_scan_time(uow, command.scanned_at),
+        )
+        await uow.commit()
+        return {"code": container.code, "status": container.status, "reason": command.reason}
+
+
+async def sign_receipt(uow: UnitOfWork, number: str, command: SignReceipt, actor: Actor) -> ShipmentPublic:
+    """The receiver's signature: accepted, partially refused or refused, with weights and discrepancies."""
+    async with uow:
+        row = await _load(uow, number)
+        check_shipment_step(row.number, T(row.status), "shipment.received")
+        _require(row, actor, Party.RECEIVER, "sign its receipt")
+        receiver = await _organisation(uow, row.receiver_uscc, "receiver", "plant", "generator")
+        signed_at = _signed_at(uow, command.signed_at)
+        containers = [await load_container(uow, code) for code in row.container_codes]
+        if receiver.kind == "generator":
+            for container in containers:
+                await record(
+                    uow,
+                    container,
+                    container.code,
+                    "container.returned",
+                    {"shipment": row.number},
+                    actor=actor,
+                    occurred_at=signed_at,
+                )
+        pending = [c.code for c in containers if c.status == ContainerStatus.COLLECTED]
+        if pending:
+            raise InvalidInput(
+                f"{len(pending)} container(s) not yet received or refused, e.g. {pending[0]}: scan each first",
+                field="containers",
+            )
+        history = {c.code: await uow.events.read(c.code) for c in containers}
+        items = [_receipt_item(c, history[c.code], row.number) for c in containers]
+        accepted = [i for i in items if i["outcome"] == "accepted"]
+        decision = (
+            Decision.ACCEPTED
+            if len(accepted) == len(items)
+            else Decision.REFUSED
+            if not accepted
+            else Decision.PARTIALLY_REFUSED
+        )
+        accepted_by_code: dict[str, int] = defaultdict(int)
+        for item in accepted:
+            accepted_by_code[item["waste_code"]] += kg_to_g(item["received_kg"] or item["declared_kg"])
+        basis = row.transfer_basis
+        if row.cross_province and basis:
+            basis = await reconcile(
+                uow, shipment=row.number, basis=basis, received_g=dict(accepted_by_code), actor=actor
+            )
+        confirm_by = add_working_days(local_date(uow, row.delivered_at or signed_at), CONFIRMATION_WORKING_DAYS)
+        payload = {
+            "decision": decision,
+            "items": items,
+            "accepted_kg": g_to_kg(sum(accepted_by_code.values())),
+            "refused": [i["code"] for i in items if i["outcome"] == "refused"],
+            "discrepancies": [i["code"] for i in items if i["discrepancy"]],
+            "late": local_date(uow, signed_at) > confirm_by,
+            "note": command.note,
+            "transfer_basis": basis,
+        }
+        row = await _record(uow, row, row.number, "shipment.received", payload, actor=actor, occurred_at=signed_at)
+        await _close_if_done(uow, row, actor)
+        view = ShipmentPublic.from_row(row, uow.settings.timezone)
+        await uow.commit()
+        return view
+
+
+def _receipt_item(container: Container, history: list[RecordedEvent], number: str) -> dict[str, Any]:
+    last = next(e for e in reversed(history) if e.payload.get("shipment") == number)
+    received = next(
+        (e for e in reversed(history) if e.type == "container.received" and e.payload.get("shipment") == number), None
+    )
+    refused = last.type == "container.refused"
+    return {
+        "code": container.code,
+        "waste_code": container.waste_code,
+        "declared_kg": str(g_to_kg(container.weight_g)),
+        "received_kg": None if received is None else received.payload["weight_kg"],
+        "outcome": "refused" if refused else "accepted",
+        "reason": last.payload.get("reason") if refused else None,
+        "discrepancy": bool(received is not None and received.payload.get("discrepancy")),
+    }
+
+
+async def _close_if_done(uow: UnitOfWork, row: Shipment, actor: Actor) -> Shipment:
+    """A received manifest closes when every accepted container is disposed (or none was accepted)."""
+    if T(row.status) != T.RECEIVED:
+        return row
+    accepted = [i["code"] for i in row.receipt.get("items", []) if i["outcome"] == "accepted"]
+    receiver = await uow.session.get(Organisation, row.receiver_uscc)
+    if receiver is not None and receiver.kind == "plant":
+        statuses = [(await load_container(uow, code)).status for code in accepted]
+        if any(status != ContainerStatus.DISPOSED for status in statuses):
+            return row
+    return await _record(
+        uow,
+        row,
+        row.number,
+        "shipment.closed",
+        {"containers_disposed": len(accepted)},
+        actor=actor if actor.org == row.receiver_uscc else SYSTEM,
+    )
+
+
+async def dispose_containers(uow: UnitOfWork, command: DisposeContainers, actor: Actor) -> list[str]:
+    """The plant records disposal of received containers; manifests whose last container this was close."""
+    async with uow:
+        disposed_at = _signed_at(uow, command.disposed_at)
+        touched: set[str] = set()
+        if len(set(command.codes)) != len(command.codes):
+            raise InvalidInput("a container is listed twice", field="codes")
+        for index, code in enumerate(command.codes):
+            field = f"codes[{index}]"
+            container = await load_container(uow, code, field=field)
+            if not (actor.is_privileged or container.custodian_uscc == actor.org):
+                raise NotFound(f"container {container.code} is not in your custody", field=field)
+            waste = uow.catalogue.waste_type(container.waste_code)
+            method = uow.catalogue.method(command.method, waste=waste)
+            plant = await uow.session.get(Plant, container.custodian_uscc)
+            if plant is None or method.code not in plant.licensed_methods:
+                raise NotLicensed(
+                    f"plant {container.custodian_uscc} is not licensed for method {method.code}", field="method"
+                )
+            if container.waste_code not in plant.licensed_waste_codes:
+                raise NotLicensed(f"plant {plant.uscc} is not licensed for {container.waste_code}", field=field)
+            await record(
+                uow,
+                container,
+                container.code,
+                "container.disposed",
+                {
+                    "plant": container.custodian_uscc,
+                    "method": method.code,
+                    "line": command.line,
+                    "shipment": container.shipment_number,
+                },
+                actor=actor,
+                occurred_at=disposed_at,
+            )
+            if container.shipment_number:
+                touched.add(container.shipment_number)
+        for number in sorted(touched):
+            await _close_if_done(uow, await _load(uow, number), actor)
+        await uow.commit()
+        return list(command.codes)
+
+
+async def propose_correction(uow: UnitOfWork, number: str, command: ProposeCorrection, actor: Actor) -> ShipmentPublic:
+    """A party proposes to correct signed fields; it applies when every other signed party approves."""
+    async with uow:
+        row = await _load(uow, number)
+        check_shipment_step(row.number, T(row.status), "shipment.correction_proposed")
+        parties = _party_of(row, actor)
+        if not parties and not actor.is_privileged:
+            raise NotFound(f"shipment {row.number} is not in the ledger", field="shipment")
+        unknown = sorted(set(command.fields) - CORRECTABLE)
+        if unknown:
+            raise InvalidInput(
+                f"{unknown[0]} cannot be corrected (correctable: {', '.join(sorted(CORRECTABLE))})",
+                field=f"fields.{unknown[0]}",
+            )
+        previous = {name: getattr(row, name) for name in command.fields}
+        row = await _record(
+            uow,
+            row,
+            row.number,
+            "shipment.correction_proposed",
+            {
+                "index": len(row.corrections),
+                "fields": command.fields,
+                "previous": previous,
+                "reason": command.reason,
+                "by": sorted(parties),
+                "needs": sorted(_signed_parties(row) - parties),
+            },
+            actor=actor,
+        )
+        view = ShipmentPublic.from_row(row, uow.settings.timezone)
+        await uow.commit()
+        return view
+
+
+def _signed_parties(row: Shipment) -> set[Party]:
+    signed = {Party.GENERATOR}
+    if "transporter" in row.signatures:
+        signed.add(Party.TRANSPORTER)
+    if "receiver" in row.signatures:
+        signed.add(Party.RECEIVER)
+    return signed
+
+
+async def approve_correction(uow: UnitOfWork, number: str, index: int, actor: Actor) -> ShipmentPublic:
+    """One of the other parties approves a proposed correction; the last approval applies it."""
+    async with uow:
+        row = await _load(uow, number)
+        check_shipment_step(row.number, T(row.status), "shipment.correction_approved")
+        if not 0 <= index < len(row.corrections):
+            raise NotFound(f"shipment {row.number} has no correction {index}", field="index")
+        correction = row.corrections[index]
+        if correction["applied"]:
+            raise IllegalTransition(f"correction {index} of {row.number}", "applied", "approve", field="index")
+        approved = {p for a in correction["approvals"] for p in a.get("parties", [])}
+        waiting = set(correction["needs"]) - approved
+        mine = _party_of(row, actor) & waiting
+        if not mine:
+            raise Forbidden(f"correction {index} waits for {', '.join(sorted(waiting))}", field="index")
+        applies = not (waiting - mine)
+        row = await _record(
+            uow,
+            row,
+            row.number,
+            "shipment.correction_approved",
+            {"index": index, "parties": sorted(mine), "applies": applies},
+            actor=actor,
+        )
+        view = ShipmentPublic.from_row(row, uow.settings.timezone)
+        await uow.commit()
+        return view
+
+
+async def get_shipment(uow: UnitOfWork, number: str) -> ShipmentDetail:
+    """A manifest with its containers, weights, signatures, discrepancies and content hash."""
+    async with uow:
+        row = await _load(uow, number)
+        return await shipment_detail(uow, row)
+
+
+async def shipment_detail(uow: UnitOfWork, row: Shipment) -> ShipmentDetail:
+    items = {i["code"]: i for i in row.receipt.get("items", [])}
+    containers = []
+    for code in row.container_codes:
+        container = await load_container(uow, code)
+        item = items.get(code, {})
+        received_kg = item.get("received_kg")
+        if received_kg is None and container.shipment_number == row.number and container.received_weight_g:
+            received_kg = str(g_to_kg(container.received_weight_g))
+        containers.append(
+            ShipmentContainer(
+                code=code,
+                waste_code=container.waste_code,
+                declared_kg=g_to_kg(container.weight_g),
+                received_kg=None if received_kg is None else Decimal(received_kg),
+                status=container.status,
+                outcome=item.get("outcome"),
+                reason=item.get("reason"),
+                discrepancy=bool(item.get("discrepancy")),
+            )
+        )
+    view = ShipmentPublic.from_row(row, uow.settings.timezone)
+    return ShipmentDetail(shipment=view, containers=containers, content_hash=manifest_content_hash(view, containers))
+
+
+def manifest_content_hash(view: ShipmentPublic, containers: list[ShipmentContainer]) -> str:
+    """What a printed manifest says: parties, vehicle, declared lines, signatures, receipt and corrections.
+
+    Containers' live status is left out on purpose: disposal after printing does not make the paper wrong,
+    while a signature, a receipt or a correction after printing does.
+    """
+    content = view.model_dump(mode="json", exclude={"status", "closed_at", "version", "confirm_by"})
+    content["containers"] = [
+        {
+            "code": c.code,
+            "waste_code": c.waste_code,
+            "declared_kg": str(c.declared_kg),
+            "received_kg": None if c.received_kg is None else str(c.received_kg),
+            "outcome": c.outcome,
+        }
+        for c in containers
+    ]
+    return mapping_digest(content)
