@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 from datetime import date
 
@@ -312,3 +313,29 @@ def division_province(code: str) -> str:
     if is_gb2260(code):
         return code[:2]
     return _ZONE_PROVINCES[code[:2]]
+
+
+# --- what a scanner reads -----------------------------------------------------------------------------------
+
+#: Label QR codes carry ``<public base URL>/v/<code>``; manifests ``<base>/m/<number>?h=<hash>``.
+LABEL_PATH = "v"
+MANIFEST_PATH = "m"
+MAX_SCANNED_TEXT = 512
+
+
+def container_code_from_scan(text: str, *, field: str = "text") -> ContainerCode:
+    """The container code in what a scanner read: the bare 37 characters or the label's URL form."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidIdentifier("the scanned text is empty", field=field)
+    if len(text) > MAX_SCANNED_TEXT:
+        raise InvalidIdentifier(f"the scanned text is {len(text)} characters; a label holds at most "
+                                f"{MAX_SCANNED_TEXT}", field=field)
+    cleaned = text.strip()
+    if "/" not in cleaned:
+        return parse_container_code(cleaned, field=field)
+    parts = [p for p in urlsplit(cleaned).path.split("/") if p]
+    if len(parts) >= 2 and parts[-2] == MANIFEST_PATH:
+        raise InvalidIdentifier("this is a manifest's QR code, not a container label", field=field)
+    if len(parts) < 2 or parts[-2] != LABEL_PATH:
+        raise InvalidIdentifier(f"the scanned URL has no /{LABEL_PATH}/<code> path: {cleaned[:80]!r}", field=field)
+    return parse_container_code(parts[-1], field=field)

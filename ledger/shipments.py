@@ -93,17 +93,20 @@ SHIPMENT_TRANSITIONS: dict[str, tuple[str, frozenset[T | None], T | None]] = {
 
 #: Which signature locks which field (Trackdéchets' idea): before it, the owning party may amend the field;
 #: after it, only a correction approved by the other parties changes it.
-FIELD_LOCKS: dict[str, tuple[Party, str]] = {
-    # field: (party that fills it, signature that locks it)
-    "receiver": (Party.GENERATOR, "generator"),
-    "transporter": (Party.GENERATOR, "generator"),
-    "containers": (Party.GENERATOR, "generator"),
-    "emergency_measures": (Party.GENERATOR, "generator"),
-    "vehicle_plate": (Party.TRANSPORTER, "transporter"),
-    "transport_licence": (Party.TRANSPORTER, "transporter"),
-    "driver": (Party.TRANSPORTER, "transporter"),
-    "route_start": (Party.TRANSPORTER, "transporter"),
-    "route_end": (Party.TRANSPORTER, "transporter"),
+_G = frozenset({Party.GENERATOR})
+_T = frozenset({Party.TRANSPORTER})
+FIELD_LOCKS: dict[str, tuple[frozenset[Party], str]] = {
+    # field: (parties that fill it, signature that locks it)
+    "receiver": (_G, "generator"),
+    "transporter": (_G, "generator"),
+    # The transporter lists containers too: scanning labels at pickup is how a manifest gets filled.
+    "containers": (_G | _T, "generator"),
+    "emergency_measures": (_G, "generator"),
+    "vehicle_plate": (_T, "transporter"),
+    "transport_licence": (_T, "transporter"),
+    "driver": (_T, "transporter"),
+    "route_start": (_T, "transporter"),
+    "route_end": (_T, "transporter"),
 }
 #: Text fields a correction may change (parties and containers change only through a new manifest).
 CORRECTABLE = frozenset(
@@ -458,14 +461,17 @@ def _require(row: Shipment, actor: Actor, party: Party, what: str) -> None:
 
 def _check_unlocked(row: Shipment, fields: Iterable[str], actor: Actor) -> None:
     for name in fields:
-        owner, signature = FIELD_LOCKS[name]
+        owners, signature = FIELD_LOCKS[name]
         if signature in row.signatures:
             raise FieldLocked(
                 f"{name} of shipment {row.number} is locked: the {signature} signed at"
                 f" {row.signatures[signature]['at']}; propose a correction instead",
                 field=name,
             )
-        _require(row, actor, owner, f"fill {name}")
+        if not (actor.is_privileged or owners & _party_of(row, actor)):
+            raise Forbidden(
+                f"only the {' or '.join(sorted(owners))} of shipment {row.number} may fill {name}", field=name
+            )
 
 
 async def _plant_licence(uow: UnitOfWork, receiver: str) -> Plant | None:
@@ -633,25 +639,29 @@ async def plan_collection_round(
 async def add_containers(uow: UnitOfWork, number: str, codes: list[str], actor: Actor) -> ShipmentPublic:
     """Put containers on a draft manifest (before the generator signs)."""
     async with uow:
-        row = await _load(uow, number)
-        check_shipment_step(row.number, T(row.status), "shipment.containers_added")
-        _check_unlocked(row, ["containers"], actor)
-        if not codes:
-            raise InvalidInput("name at least one container", field="containers")
-        containers = await _containers_for(uow, row.generator_uscc, codes, previous_shipment=row.previous_shipment)
-        already = set(row.container_codes).intersection(c.code for c in containers)
-        if already:
-            raise InvalidInput(f"container {sorted(already)[0]} is already on this manifest", field="containers")
-        receiver = await _organisation(uow, row.receiver_uscc, "receiver", "plant", "generator")
-        _check_licensed(
-            await _plant_licence(uow, receiver.uscc), receiver, {c.waste_code for c in containers}, "containers"
-        )
-        row = await _record(
-            uow, row, row.number, "shipment.containers_added", {"containers": _lines(containers)}, actor=actor
-        )
-        view = ShipmentPublic.from_row(row, uow.settings.timezone)
+        result = await add_containers_in(uow, number, codes, actor)
         await uow.commit()
-        return view
+        return ShipmentPublic.from_row(result, uow.settings.timezone)
+
+
+async def add_containers_in(uow: UnitOfWork, number: str, codes: list[str], actor: Actor) -> Shipment:
+    """``add_containers`` inside the caller's unit of work."""
+    row = await _load(uow, number)
+    check_shipment_step(row.number, T(row.status), "shipment.containers_added")
+    _check_unlocked(row, ["containers"], actor)
+    if not codes:
+        raise InvalidInput("name at least one container", field="containers")
+    containers = await _containers_for(uow, row.generator_uscc, codes, previous_shipment=row.previous_shipment)
+    already = set(row.container_codes).intersection(c.code for c in containers)
+    if already:
+        raise InvalidInput(f"container {sorted(already)[0]} is already on this manifest", field="containers")
+    receiver = await _organisation(uow, row.receiver_uscc, "receiver", "plant", "generator")
+    _check_licensed(
+        await _plant_licence(uow, receiver.uscc), receiver, {c.waste_code for c in containers}, "containers"
+    )
+    return await _record(
+        uow, row, row.number, "shipment.containers_added", {"containers": _lines(containers)}, actor=actor
+    )
 
 
 async def remove_containers(uow: UnitOfWork, number: str, codes: list[str], actor: Actor) -> ShipmentPublic:
@@ -848,12 +858,12 @@ async def _arrived(uow: UnitOfWork, number: str, code: str, actor: Actor) -> tup
 async def receive_container(uow: UnitOfWork, command: ReceiveContainer, actor: Actor) -> dict[str, Any]:
     """The plant scans and weighs a container; a weight off by more than the tolerance is a discrepancy."""
     async with uow:
-        result = await _receive(uow, command, actor)
+        result = await receive_container_in(uow, command, actor)
         await uow.commit()
         return result
 
 
-async def _receive(uow: UnitOfWork, command: ReceiveContainer, actor: Actor) -> dict[str, Any]:
+async def receive_container_in(uow: UnitOfWork, command: ReceiveContainer, actor: Actor) -> dict[str, Any]:
     row, container = await _arrived(uow, command.shipment, command.code, actor)
     receiver = await _organisation(uow, row.receiver_uscc, "receiver", "plant", "generator")
     if receiver.kind == "generator":
@@ -896,24 +906,30 @@ def check_scan_time(uow: UnitOfWork, moment: datetime | None) -> datetime:
 async def refuse_container(uow: UnitOfWork, command: RefuseContainer, actor: Actor) -> dict[str, Any]:
     """The plant refuses a container at receipt, with a reason; custody goes back to the transporter."""
     async with uow:
-        row, container = await _arrived(uow, command.shipment, command.code, actor)
-        await record(
-            uow,
-            container,
-            container.code,
-            "container.refused",
-            {
-                "shipment": row.number,
-                "plant": row.receiver_uscc,
-                "transporter": row.transporter_uscc,
-                "reason": command.reason,
-                "weight_kg": command.weight_kg,
-            },
-            actor=actor,
-            occurred_at=check_scan_time(uow, command.scanned_at),
-        )
+        result = await refuse_container_in(uow, command, actor)
         await uow.commit()
-        return {"code": container.code, "status": container.status, "reason": command.reason}
+        return result
+
+
+async def refuse_container_in(uow: UnitOfWork, command: RefuseContainer, actor: Actor) -> dict[str, Any]:
+    """``refuse_container`` inside the caller's unit of work."""
+    row, container = await _arrived(uow, command.shipment, command.code, actor)
+    await record(
+        uow,
+        container,
+        container.code,
+        "container.refused",
+        {
+            "shipment": row.number,
+            "plant": row.receiver_uscc,
+            "transporter": row.transporter_uscc,
+            "reason": command.reason,
+            "weight_kg": command.weight_kg,
+        },
+        actor=actor,
+        occurred_at=check_scan_time(uow, command.scanned_at),
+    )
+    return {"code": container.code, "status": container.status, "reason": command.reason}
 
 
 async def sign_receipt(uow: UnitOfWork, number: str, command: SignReceipt, actor: Actor) -> ShipmentPublic:
@@ -1018,44 +1034,50 @@ async def _close_if_done(uow: UnitOfWork, row: Shipment, actor: Actor) -> Shipme
 async def dispose_containers(uow: UnitOfWork, command: DisposeContainers, actor: Actor) -> list[str]:
     """The plant records disposal of received containers; manifests whose last container this was close."""
     async with uow:
-        disposed_at = _signed_at(uow, command.disposed_at)
-        touched: set[str] = set()
-        if len(set(command.codes)) != len(command.codes):
-            raise InvalidInput("a container is listed twice", field="codes")
-        for index, code in enumerate(command.codes):
-            field = f"codes[{index}]"
-            container = await load_container(uow, code, field=field)
-            if not (actor.is_privileged or container.custodian_uscc == actor.org):
-                raise NotFound(f"container {container.code} is not in your custody", field=field)
-            waste = uow.catalogue.waste_type(container.waste_code)
-            method = uow.catalogue.method(command.method, waste=waste)
-            plant = await uow.session.get(Plant, container.custodian_uscc)
-            if plant is None or method.code not in plant.licensed_methods:
-                raise NotLicensed(
-                    f"plant {container.custodian_uscc} is not licensed for method {method.code}", field="method"
-                )
-            if container.waste_code not in plant.licensed_waste_codes:
-                raise NotLicensed(f"plant {plant.uscc} is not licensed for {container.waste_code}", field=field)
-            await record(
-                uow,
-                container,
-                container.code,
-                "container.disposed",
-                {
-                    "plant": container.custodian_uscc,
-                    "method": method.code,
-                    "line": command.line,
-                    "shipment": container.shipment_number,
-                },
-                actor=actor,
-                occurred_at=disposed_at,
-            )
-            if container.shipment_number:
-                touched.add(container.shipment_number)
-        for number in sorted(touched):
-            await _close_if_done(uow, await _load(uow, number), actor)
+        result = await dispose_containers_in(uow, command, actor)
         await uow.commit()
-        return list(command.codes)
+        return result
+
+
+async def dispose_containers_in(uow: UnitOfWork, command: DisposeContainers, actor: Actor) -> list[str]:
+    """``dispose_containers`` inside the caller's unit of work."""
+    disposed_at = _signed_at(uow, command.disposed_at)
+    touched: set[str] = set()
+    if len(set(command.codes)) != len(command.codes):
+        raise InvalidInput("a container is listed twice", field="codes")
+    for index, code in enumerate(command.codes):
+        field = f"codes[{index}]"
+        container = await load_container(uow, code, field=field)
+        if not (actor.is_privileged or container.custodian_uscc == actor.org):
+            raise NotFound(f"container {container.code} is not in your custody", field=field)
+        waste = uow.catalogue.waste_type(container.waste_code)
+        method = uow.catalogue.method(command.method, waste=waste)
+        plant = await uow.session.get(Plant, container.custodian_uscc)
+        if plant is None or method.code not in plant.licensed_methods:
+            raise NotLicensed(
+                f"plant {container.custodian_uscc} is not licensed for method {method.code}", field="method"
+            )
+        if container.waste_code not in plant.licensed_waste_codes:
+            raise NotLicensed(f"plant {plant.uscc} is not licensed for {container.waste_code}", field=field)
+        await record(
+            uow,
+            container,
+            container.code,
+            "container.disposed",
+            {
+                "plant": container.custodian_uscc,
+                "method": method.code,
+                "line": command.line,
+                "shipment": container.shipment_number,
+            },
+            actor=actor,
+            occurred_at=disposed_at,
+        )
+        if container.shipment_number:
+            touched.add(container.shipment_number)
+    for number in sorted(touched):
+        await _close_if_done(uow, await _load(uow, number), actor)
+    return list(command.codes)
 
 
 async def propose_correction(uow: UnitOfWork, number: str, command: ProposeCorrection, actor: Actor) -> ShipmentPublic:
