@@ -253,3 +253,18 @@ class TransferQuota(SQLModel, table=True):
     """Inclusive, local dates."""
     revoked: bool = Field(default=False)
     version: int = Field(nullable=False)
+
+
+class Scan(SQLModel, table=True):
+    """A scanner's scan, by the scanner's own id: a scan sent twice is recorded once and answered alike."""
+
+    __tablename__ = "scan"
+
+    scan_id: str = Field(sa_column=Column(String(36), primary_key=True))
+    actor_org: str | None = Field(default=None, sa_column=Column(String(18)))
+    action: str = Field(sa_column=Column(String(16), nullable=False))
+    code: str = Field(sa_column=Column(String(37), nullable=False, index=True))
+    request_sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    """Hash of the scan as sent: the same id with other content is a client bug, refused."""
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
