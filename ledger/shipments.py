@@ -403,7 +403,7 @@ def evolve_shipment(state: Shipment | None, event: RecordedEvent) -> Shipment:
 # --- helpers ------------------------------------------------------------------------------------------------
 
 
-async def _load(uow: UnitOfWork, number: str, *, field: str = "shipment") -> Shipment:
+async def load_shipment(uow: UnitOfWork, number: str, *, field: str = "shipment") -> Shipment:
     parsed = str(parse_manifest_number(number, field=field))
     row = await uow.session.get(Shipment, parsed)
     if row is None:
@@ -574,7 +574,7 @@ async def _create(uow: UnitOfWork, command: CreateShipment, actor: Actor) -> Shi
             field="receiver",
         )
     if command.previous_shipment is not None:
-        await _load(uow, command.previous_shipment, field="previous_shipment")
+        await load_shipment(uow, command.previous_shipment, field="previous_shipment")
     containers = await _containers_for(
         uow, generator.uscc, command.containers, previous_shipment=command.previous_shipment
     )
@@ -646,7 +646,7 @@ async def add_containers(uow: UnitOfWork, number: str, codes: list[str], actor: 
 
 async def add_containers_in(uow: UnitOfWork, number: str, codes: list[str], actor: Actor) -> Shipment:
     """``add_containers`` inside the caller's unit of work."""
-    row = await _load(uow, number)
+    row = await load_shipment(uow, number)
     check_shipment_step(row.number, T(row.status), "shipment.containers_added")
     _check_unlocked(row, ["containers"], actor)
     if not codes:
@@ -666,7 +666,7 @@ async def add_containers_in(uow: UnitOfWork, number: str, codes: list[str], acto
 
 async def remove_containers(uow: UnitOfWork, number: str, codes: list[str], actor: Actor) -> ShipmentPublic:
     async with uow:
-        row = await _load(uow, number)
+        row = await load_shipment(uow, number)
         check_shipment_step(row.number, T(row.status), "shipment.containers_removed")
         _check_unlocked(row, ["containers"], actor)
         missing = sorted(set(codes) - set(row.container_codes))
@@ -695,7 +695,7 @@ async def remove_containers(uow: UnitOfWork, number: str, codes: list[str], acto
 async def amend_shipment(uow: UnitOfWork, number: str, command: AmendShipment, actor: Actor) -> ShipmentPublic:
     """Fill or change fields that no signature has locked yet."""
     async with uow:
-        row = await _load(uow, number)
+        row = await load_shipment(uow, number)
         check_shipment_step(row.number, T(row.status), "shipment.amended")
         fields = command.model_dump(exclude_none=True)
         if not fields:
@@ -718,7 +718,7 @@ async def amend_shipment(uow: UnitOfWork, number: str, command: AmendShipment, a
 async def sign_as_generator(uow: UnitOfWork, number: str, actor: Actor) -> ShipmentPublic:
     """The generator's signature: locks receiver, transporter, containers and emergency measures."""
     async with uow:
-        row = await _load(uow, number)
+        row = await load_shipment(uow, number)
         check_shipment_step(row.number, T(row.status), "shipment.signed_by_generator")
         _require(row, actor, Party.GENERATOR, "sign as generator")
         if "generator" in row.signatures:
@@ -743,7 +743,7 @@ async def sign_as_generator(uow: UnitOfWork, number: str, actor: Actor) -> Shipm
 async def cancel_shipment(uow: UnitOfWork, number: str, reason: str, actor: Actor) -> ShipmentPublic:
     """Abandon a draft (nothing has moved yet); its number stays used."""
     async with uow:
-        row = await _load(uow, number)
+        row = await load_shipment(uow, number)
         check_shipment_step(row.number, T(row.status), "shipment.cancelled")
         _require(row, actor, Party.GENERATOR, "cancel it")
         row = await _record(uow, row, row.number, "shipment.cancelled", {"reason": reason}, actor=actor)
@@ -755,7 +755,7 @@ async def cancel_shipment(uow: UnitOfWork, number: str, reason: str, actor: Acto
 async def dispatch(uow: UnitOfWork, number: str, command: Dispatch, actor: Actor) -> ShipmentPublic:
     """The transporter signs at pickup: cross-province quotas are consumed, containers become collected."""
     async with uow:
-        row = await _load(uow, number)
+        row = await load_shipment(uow, number)
         check_shipment_step(row.number, T(row.status), "shipment.dispatched")
         _require(row, actor, Party.TRANSPORTER, "dispatch it")
         if "generator" not in row.signatures:
@@ -831,7 +831,7 @@ async def deliver(
 ) -> ShipmentPublic:
     """The transporter signs the hand-over at the receiver's gate."""
     async with uow:
-        row = await _load(uow, number)
+        row = await load_shipment(uow, number)
         check_shipment_step(row.number, T(row.status), "shipment.delivered")
         _require(row, actor, Party.TRANSPORTER, "sign its delivery")
         row = await _record(
@@ -843,7 +843,7 @@ async def deliver(
 
 
 async def _arrived(uow: UnitOfWork, number: str, code: str, actor: Actor) -> tuple[Shipment, Container]:
-    row = await _load(uow, number)
+    row = await load_shipment(uow, number)
     if T(row.status) not in (T.DISPATCHED, T.DELIVERED):
         raise IllegalTransition(
             f"shipment {row.number}", row.status, "scan its containers at receipt", field="shipment"
@@ -935,7 +935,7 @@ async def refuse_container_in(uow: UnitOfWork, command: RefuseContainer, actor: 
 async def sign_receipt(uow: UnitOfWork, number: str, command: SignReceipt, actor: Actor) -> ShipmentPublic:
     """The receiver's signature: accepted, partially refused or refused, with weights and discrepancies."""
     async with uow:
-        row = await _load(uow, number)
+        row = await load_shipment(uow, number)
         check_shipment_step(row.number, T(row.status), "shipment.received")
         _require(row, actor, Party.RECEIVER, "sign its receipt")
         receiver = await _organisation(uow, row.receiver_uscc, "receiver", "plant", "generator")
@@ -1076,14 +1076,14 @@ async def dispose_containers_in(uow: UnitOfWork, command: DisposeContainers, act
         if container.shipment_number:
             touched.add(container.shipment_number)
     for number in sorted(touched):
-        await _close_if_done(uow, await _load(uow, number), actor)
+        await _close_if_done(uow, await load_shipment(uow, number), actor)
     return list(command.codes)
 
 
 async def propose_correction(uow: UnitOfWork, number: str, command: ProposeCorrection, actor: Actor) -> ShipmentPublic:
     """A party proposes to correct signed fields; it applies when every other signed party approves."""
     async with uow:
-        row = await _load(uow, number)
+        row = await load_shipment(uow, number)
         check_shipment_step(row.number, T(row.status), "shipment.correction_proposed")
         parties = _party_of(row, actor)
         if not parties and not actor.is_privileged:
@@ -1127,7 +1127,7 @@ def _signed_parties(row: Shipment) -> set[Party]:
 async def approve_correction(uow: UnitOfWork, number: str, index: int, actor: Actor) -> ShipmentPublic:
     """One of the other parties approves a proposed correction; the last approval applies it."""
     async with uow:
-        row = await _load(uow, number)
+        row = await load_shipment(uow, number)
         check_shipment_step(row.number, T(row.status), "shipment.correction_approved")
         if not 0 <= index < len(row.corrections):
             raise NotFound(f"shipment {row.number} has no correction {index}", field="index")
@@ -1156,7 +1156,7 @@ async def approve_correction(uow: UnitOfWork, number: str, index: int, actor: Ac
 async def get_shipment(uow: UnitOfWork, number: str) -> ShipmentDetail:
     """A manifest with its containers, weights, signatures, discrepancies and content hash."""
     async with uow:
-        row = await _load(uow, number)
+        row = await load_shipment(uow, number)
         return await shipment_detail(uow, row)
 
 
