@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.<name>`; each compares against a baseline measured in the same run."""
