@@ -20,6 +20,7 @@ from ledger.identifiers import (
     validate_uscc,
 )
 from ledger.lifecycle import ContainerStatus, check_step, evolve
+from ledger.scope import regulator_covers
 from ledger.sequences import next_in_sequence
 from ledger.store import NewEvent, RecordedEvent
 from ledger.tables import Container, Organisation
@@ -300,6 +301,8 @@ async def correct_container(uow: UnitOfWork, command: CorrectContainer, actor: A
     async with uow:
         row = await load_container(uow, command.code)
         check_step(row.code, ContainerStatus(row.status), "container.corrected")
+        if actor.role == Role.REGULATOR and not regulator_covers(actor, row.division, uow.catalogue):
+            raise Forbidden(f"container {row.code} is outside your jurisdiction", field="code")
         if not (actor.is_privileged or actor.role == Role.REGULATOR):
             require_party(actor, row.generator_uscc, what="correct its containers", field="code")
             if row.status != ContainerStatus.REGISTERED:
@@ -332,7 +335,7 @@ async def correct_container(uow: UnitOfWork, command: CorrectContainer, actor: A
 
 async def get_container(uow: UnitOfWork, code: str) -> ContainerDetail:
     """A container's current state and its whole history with hashes."""
-    async with uow:
+    async with uow.read_only():
         row = await load_container(uow, code)
         history = await uow.events.read(row.code)
         return ContainerDetail(

@@ -36,6 +36,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+#: Execution option of the engine that read-only units of work use (SQLite then begins a deferred transaction).
+READ_ONLY_OPTION = "wasteledger_read_only"
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine with the pragmas and transaction mode the ledger relies on."""
     if url.startswith("sqlite"):
@@ -57,7 +61,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             # A deferred transaction that reads and then writes cannot wait for the write lock (SQLite returns
             # SQLITE_BUSY at once to avoid a deadlock). Taking the write lock at BEGIN makes concurrent writers
             # queue on busy_timeout instead, so version conflicts surface as conflicts, not as "database locked".
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Units of work that only read say so, and keep WAL's lock-free reads.
+            read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_size", 10)

@@ -10,9 +10,9 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlsplit
 
 from ledger.errors import InvalidIdentifier
 
@@ -328,8 +328,9 @@ def container_code_from_scan(text: str, *, field: str = "text") -> ContainerCode
     if not isinstance(text, str) or not text.strip():
         raise InvalidIdentifier("the scanned text is empty", field=field)
     if len(text) > MAX_SCANNED_TEXT:
-        raise InvalidIdentifier(f"the scanned text is {len(text)} characters; a label holds at most "
-                                f"{MAX_SCANNED_TEXT}", field=field)
+        raise InvalidIdentifier(
+            f"the scanned text is {len(text)} characters; a label holds at most {MAX_SCANNED_TEXT}", field=field
+        )
     cleaned = text.strip()
     if "/" not in cleaned:
         return parse_container_code(cleaned, field=field)

@@ -53,7 +53,7 @@ async def create_checkpoint(uow: UnitOfWork) -> LedgerCheckpoint | None:
 async def verify_ledger(uow: UnitOfWork) -> VerifyReport:
     """Recompute every event hash, every stream's chain and every checkpoint; report what fails."""
     report = VerifyReport()
-    async with uow:
+    async with uow.read_only():
         stream: str | None = None
         expected_version = 0
         prev_hash = GENESIS_HASH

@@ -73,7 +73,7 @@ def chain_verifies(events: list[RecordedEvent]) -> bool:
 
 async def public_container(uow: UnitOfWork, code: str) -> PublicContainer:
     """The public view of one container (for ``/v/<code>``)."""
-    async with uow:
+    async with uow.read_only():
         row = await load_container(uow, code)
         events = await uow.events.read(row.code)
         waste = uow.catalogue.waste_type(row.waste_code)
@@ -108,7 +108,7 @@ async def public_container(uow: UnitOfWork, code: str) -> PublicContainer:
 
 async def check_manifest(uow: UnitOfWork, number: str, printed_hash: str) -> ManifestCheck:
     """Does a printed manifest (its QR's ``h``) still match the ledger?"""
-    async with uow:
+    async with uow.read_only():
         parsed = parse_manifest_number(number)
         try:
             row = await load_shipment(uow, str(parsed))

@@ -40,6 +40,7 @@ from ledger.identifiers import (
     validate_uscc,
 )
 from ledger.lifecycle import ContainerStatus
+from ledger.scope import can_see_shipment
 from ledger.sequences import next_in_sequence
 from ledger.store import NewEvent, RecordedEvent
 from ledger.tables import Container, Organisation, Plant, Shipment
@@ -210,6 +211,8 @@ class ShipmentContainer(SQLModel):
     """accepted or refused, once the receiver signed."""
     reason: str | None
     discrepancy: bool
+    method: str | None = None
+    """The disposal method, once disposed under this manifest."""
 
 
 class ShipmentPublic(SQLModel):
@@ -403,10 +406,13 @@ def evolve_shipment(state: Shipment | None, event: RecordedEvent) -> Shipment:
 # --- helpers ------------------------------------------------------------------------------------------------
 
 
-async def load_shipment(uow: UnitOfWork, number: str, *, field: str = "shipment") -> Shipment:
+async def load_shipment(
+    uow: UnitOfWork, number: str, *, field: str = "shipment", actor: Actor | None = None
+) -> Shipment:
+    """A manifest's row; with ``actor``, one it may see (otherwise the same NotFound as an unknown number)."""
     parsed = str(parse_manifest_number(number, field=field))
     row = await uow.session.get(Shipment, parsed)
-    if row is None:
+    if row is None or (actor is not None and not can_see_shipment(actor, row, uow.catalogue)):
         raise NotFound(f"shipment {parsed} is not in the ledger", field=field)
     return row
 
@@ -646,7 +652,7 @@ async def add_containers(uow: UnitOfWork, number: str, codes: list[str], actor: 
 
 async def add_containers_in(uow: UnitOfWork, number: str, codes: list[str], actor: Actor) -> Shipment:
     """``add_containers`` inside the caller's unit of work."""
-    row = await load_shipment(uow, number)
+    row = await load_shipment(uow, number, actor=actor)
     check_shipment_step(row.number, T(row.status), "shipment.containers_added")
     _check_unlocked(row, ["containers"], actor)
     if not codes:
@@ -666,7 +672,7 @@ async def add_containers_in(uow: UnitOfWork, number: str, codes: list[str], acto
 
 async def remove_containers(uow: UnitOfWork, number: str, codes: list[str], actor: Actor) -> ShipmentPublic:
     async with uow:
-        row = await load_shipment(uow, number)
+        row = await load_shipment(uow, number, actor=actor)
         check_shipment_step(row.number, T(row.status), "shipment.containers_removed")
         _check_unlocked(row, ["containers"], actor)
         missing = sorted(set(codes) - set(row.container_codes))
@@ -695,7 +701,7 @@ async def remove_containers(uow: UnitOfWork, number: str, codes: list[str], acto
 async def amend_shipment(uow: UnitOfWork, number: str, command: AmendShipment, actor: Actor) -> ShipmentPublic:
     """Fill or change fields that no signature has locked yet."""
     async with uow:
-        row = await load_shipment(uow, number)
+        row = await load_shipment(uow, number, actor=actor)
         check_shipment_step(row.number, T(row.status), "shipment.amended")
         fields = command.model_dump(exclude_none=True)
         if not fields:
@@ -718,7 +724,7 @@ async def amend_shipment(uow: UnitOfWork, number: str, command: AmendShipment, a
 async def sign_as_generator(uow: UnitOfWork, number: str, actor: Actor) -> ShipmentPublic:
     """The generator's signature: locks receiver, transporter, containers and emergency measures."""
     async with uow:
-        row = await load_shipment(uow, number)
+        row = await load_shipment(uow, number, actor=actor)
         check_shipment_step(row.number, T(row.status), "shipment.signed_by_generator")
         _require(row, actor, Party.GENERATOR, "sign as generator")
         if "generator" in row.signatures:
@@ -743,7 +749,7 @@ async def sign_as_generator(uow: UnitOfWork, number: str, actor: Actor) -> Shipm
 async def cancel_shipment(uow: UnitOfWork, number: str, reason: str, actor: Actor) -> ShipmentPublic:
     """Abandon a draft (nothing has moved yet); its number stays used."""
     async with uow:
-        row = await load_shipment(uow, number)
+        row = await load_shipment(uow, number, actor=actor)
         check_shipment_step(row.number, T(row.status), "shipment.cancelled")
         _require(row, actor, Party.GENERATOR, "cancel it")
         row = await _record(uow, row, row.number, "shipment.cancelled", {"reason": reason}, actor=actor)
@@ -755,7 +761,7 @@ async def cancel_shipment(uow: UnitOfWork, number: str, reason: str, actor: Acto
 async def dispatch(uow: UnitOfWork, number: str, command: Dispatch, actor: Actor) -> ShipmentPublic:
     """The transporter signs at pickup: cross-province quotas are consumed, containers become collected."""
     async with uow:
-        row = await load_shipment(uow, number)
+        row = await load_shipment(uow, number, actor=actor)
         check_shipment_step(row.number, T(row.status), "shipment.dispatched")
         _require(row, actor, Party.TRANSPORTER, "dispatch it")
         if "generator" not in row.signatures:
@@ -831,7 +837,7 @@ async def deliver(
 ) -> ShipmentPublic:
     """The transporter signs the hand-over at the receiver's gate."""
     async with uow:
-        row = await load_shipment(uow, number)
+        row = await load_shipment(uow, number, actor=actor)
         check_shipment_step(row.number, T(row.status), "shipment.delivered")
         _require(row, actor, Party.TRANSPORTER, "sign its delivery")
         row = await _record(
@@ -843,7 +849,7 @@ async def deliver(
 
 
 async def _arrived(uow: UnitOfWork, number: str, code: str, actor: Actor) -> tuple[Shipment, Container]:
-    row = await load_shipment(uow, number)
+    row = await load_shipment(uow, number, actor=actor)
     if T(row.status) not in (T.DISPATCHED, T.DELIVERED):
         raise IllegalTransition(
             f"shipment {row.number}", row.status, "scan its containers at receipt", field="shipment"
@@ -935,7 +941,7 @@ async def refuse_container_in(uow: UnitOfWork, command: RefuseContainer, actor: 
 async def sign_receipt(uow: UnitOfWork, number: str, command: SignReceipt, actor: Actor) -> ShipmentPublic:
     """The receiver's signature: accepted, partially refused or refused, with weights and discrepancies."""
     async with uow:
-        row = await load_shipment(uow, number)
+        row = await load_shipment(uow, number, actor=actor)
         check_shipment_step(row.number, T(row.status), "shipment.received")
         _require(row, actor, Party.RECEIVER, "sign its receipt")
         receiver = await _organisation(uow, row.receiver_uscc, "receiver", "plant", "generator")
@@ -1083,7 +1089,7 @@ async def dispose_containers_in(uow: UnitOfWork, command: DisposeContainers, act
 async def propose_correction(uow: UnitOfWork, number: str, command: ProposeCorrection, actor: Actor) -> ShipmentPublic:
     """A party proposes to correct signed fields; it applies when every other signed party approves."""
     async with uow:
-        row = await load_shipment(uow, number)
+        row = await load_shipment(uow, number, actor=actor)
         check_shipment_step(row.number, T(row.status), "shipment.correction_proposed")
         parties = _party_of(row, actor)
         if not parties and not actor.is_privileged:
@@ -1127,7 +1133,7 @@ def _signed_parties(row: Shipment) -> set[Party]:
 async def approve_correction(uow: UnitOfWork, number: str, index: int, actor: Actor) -> ShipmentPublic:
     """One of the other parties approves a proposed correction; the last approval applies it."""
     async with uow:
-        row = await load_shipment(uow, number)
+        row = await load_shipment(uow, number, actor=actor)
         check_shipment_step(row.number, T(row.status), "shipment.correction_approved")
         if not 0 <= index < len(row.corrections):
             raise NotFound(f"shipment {row.number} has no correction {index}", field="index")
@@ -1153,10 +1159,11 @@ async def approve_correction(uow: UnitOfWork, number: str, index: int, actor: Ac
         return view
 
 
-async def get_shipment(uow: UnitOfWork, number: str) -> ShipmentDetail:
-    """A manifest with its containers, weights, signatures, discrepancies and content hash."""
-    async with uow:
-        row = await load_shipment(uow, number)
+async def get_shipment(uow: UnitOfWork, number: str, actor: Actor | None = None) -> ShipmentDetail:
+    """A manifest with its containers, weights, signatures, discrepancies and content hash (``actor``: only
+    one it may see)."""
+    async with uow.read_only():
+        row = await load_shipment(uow, number, actor=actor)
         return await shipment_detail(uow, row)
 
 
@@ -1179,6 +1186,7 @@ async def shipment_detail(uow: UnitOfWork, row: Shipment) -> ShipmentDetail:
                 outcome=item.get("outcome"),
                 reason=item.get("reason"),
                 discrepancy=bool(item.get("discrepancy")),
+                method=container.method if container.shipment_number == row.number else None,
             )
         )
     view = ShipmentPublic.from_row(row, uow.settings.timezone)

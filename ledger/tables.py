@@ -268,3 +268,4 @@ class Scan(SQLModel, table=True):
     """Hash of the scan as sent: the same id with other content is a client bug, refused."""
     result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     recorded_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+

@@ -338,7 +338,7 @@ async def revoke_quota(uow: UnitOfWork, quota_id: str, reason: str, actor: Actor
 
 async def list_quotas(uow: UnitOfWork, *, receiver: str | None = None) -> list[QuotaPublic]:
     """White-list entries and approvals with listed, used and remaining quantities."""
-    async with uow:
+    async with uow.read_only():
         query = select(TransferQuota).order_by(col(TransferQuota.kind), col(TransferQuota.id))
         if receiver is not None:
             query = query.where(col(TransferQuota.receiver_uscc) == receiver)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ledger.catalogue import Catalogue, load_catalogue
 from ledger.config import Settings
-from ledger.db import create_engine
+from ledger.db import READ_ONLY_OPTION, create_engine
 from ledger.errors import Conflict
 from ledger.store import EventStore
 
@@ -38,6 +38,7 @@ class Database:
         self.engine = engine or create_engine(settings.database_url)
         self.clock = clock
         self.catalogue = catalogue or load_catalogue()
+        self.read_engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
 
     @property
     def dialect(self) -> str:
@@ -61,12 +62,20 @@ class UnitOfWork:
         self.settings = db.settings
         self.catalogue = db.catalogue
         self._committed = False
+        self._read_only = False
 
     def now(self) -> datetime:
         return self.db.clock()
 
+    def read_only(self) -> Self:
+        """Mark this unit as one that only reads (``async with uow.read_only():``): on SQLite it then takes no
+        write lock. Writing through it is a programming error that SQLite reports."""
+        self._read_only = True
+        return self
+
     async def __aenter__(self) -> Self:
-        self.session = AsyncSession(self.db.engine, expire_on_commit=False, autoflush=False)
+        engine = self.db.read_engine if self._read_only else self.db.engine
+        self.session = AsyncSession(engine, expire_on_commit=False, autoflush=False)
         self.events = EventStore(self.session)
         self._committed = False
         return self

@@ -12,18 +12,30 @@ from litestar.openapi import OpenAPIConfig
 
 from jobs.scheduler import build_scheduler
 from ledger.unit_of_work import Database
-from routes.problems import exception_handlers
+from routes.auth import PUBLIC, SECURITY, SECURITY_COMPONENTS, auth_middleware, provide_actor
+from routes.containers import ContainerController
+from routes.labels import LabelController
+from routes.organisations import OrganisationController
+from routes.plants import PlantController
+from routes.problems import MAX_BODY_BYTES, exception_handlers
+from routes.scans import ScanController
+from routes.shipments import DisposalController, RoundController, ShipmentController
+from routes.transfers import TransferController
+from routes.users import MeController, TokenController, UserController
 
 
-@get("/api/v1/health", tags=["health"], sync_to_thread=False)
+@get("/api/v1/health", tags=["health"], sync_to_thread=False, opt=PUBLIC, security=[{}])
 def health(state: State) -> dict[str, str]:
-    """Liveness: the process answers and knows its database backend."""
+    """Liveness: the process answers and knows its database backend (no token needed)."""
     db: Database = state.db
     return {"status": "ok", "database": db.dialect}
 
 
 def create_app(db: Database, *, run_scheduler: bool = True) -> Litestar:
-    """The HTTP app for ``db``; with ``run_scheduler`` the periodic jobs run inside it (embedded default)."""
+    """The HTTP app for ``db``; with ``run_scheduler`` the periodic jobs run inside it (embedded default).
+
+    The app owns ``db`` from startup to shutdown and disposes its engine on the way out.
+    """
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -41,11 +53,37 @@ def create_app(db: Database, *, run_scheduler: bool = True) -> Litestar:
         return db
 
     return Litestar(
-        route_handlers=[health],
-        dependencies={"db": Provide(provide_db, use_cache=True)},
+        route_handlers=[
+            health,
+            ContainerController,
+            LabelController,
+            ShipmentController,
+            RoundController,
+            DisposalController,
+            ScanController,
+            TransferController,
+            PlantController,
+            OrganisationController,
+            MeController,
+            UserController,
+            TokenController,
+        ],
+        dependencies={
+            "db": Provide(provide_db, use_cache=True),
+            "actor": Provide(provide_actor),
+        },
+        middleware=[auth_middleware()],
         exception_handlers=exception_handlers(),
         lifespan=[lifespan],
         state=State({"db": db}),
-        openapi_config=OpenAPIConfig(title="wasteledger", version="0.1.0", path="/schema"),
-        request_max_body_size=2 * 1024 * 1024,
+        openapi_config=OpenAPIConfig(
+            title="wasteledger",
+            version="0.1.0",
+            path="/schema",
+            description="Hazardous and medical waste ledger. Every endpoint but the health check needs a bearer"
+            " token; errors are RFC 9457 problem details (see docs/api.md).",
+            components=SECURITY_COMPONENTS,
+            security=SECURITY,
+        ),
+        request_max_body_size=MAX_BODY_BYTES,
     )

@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from ledger import errors
+from ledger.accounts import Unauthenticated
 
 log = logging.getLogger("wasteledger.http")
 
@@ -20,6 +21,7 @@ PROBLEM_JSON = "application/problem+json"
 
 #: Domain error → HTTP status. Order matters: the first matching class wins.
 STATUS_OF: tuple[tuple[type[errors.LedgerError], int], ...] = (
+    (Unauthenticated, 401),
     (errors.NotFound, 404),
     (errors.Forbidden, 403),
     (errors.VersionConflict, 409),
@@ -33,6 +35,14 @@ STATUS_OF: tuple[tuple[type[errors.LedgerError], int], ...] = (
 )
 
 
+#: Request bodies above this are refused with 413 before they are parsed (the largest legitimate body, a
+#: shipment of a few thousand container codes, stays far below).
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+#: RFC 6750 §3: a 401 tells the client which scheme to use.
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="wasteledger"'}
+
+
 def problem(
     status: int, type_: str, title: str, detail: str, *, field: str | None = None, **extra: Any
 ) -> Response[dict[str, Any]]:
@@ -40,15 +50,33 @@ def problem(
     if field is not None:
         body["field"] = field
     body.update({k: v for k, v in extra.items() if v is not None})
-    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=CHALLENGE if status == 401 else None)
 
 
-def ledger_error(_: Request[Any, Any, Any], exc: errors.LedgerError) -> Response[dict[str, Any]]:
-    status = next(code for cls, code in STATUS_OF if isinstance(exc, cls))
-    if status >= 500:
-        return internal_error(_, exc)
-    details = {k: v for k, v in exc.details.items() if isinstance(v, (str, int, float, bool))}
-    return problem(status, exc.code, exc.code.replace("-", " "), exc.message, field=exc.field, **details)
+def status_of(exc: errors.LedgerError) -> int:
+    return next(code for cls, code in STATUS_OF if isinstance(exc, cls))
+
+
+def problem_body(exc: errors.LedgerError) -> dict[str, Any]:
+    """The problem-details object of a domain error (also embedded per item in batch answers)."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + exc.code,
+        "title": exc.code.replace("-", " "),
+        "status": status_of(exc),
+        "detail": exc.message,
+    }
+    if exc.field is not None:
+        body["field"] = exc.field
+    body.update({k: v for k, v in exc.details.items() if isinstance(v, (str, int, float, bool))})
+    return body
+
+
+def ledger_error(request: Request[Any, Any, Any], exc: errors.LedgerError) -> Response[dict[str, Any]]:
+    if status_of(exc) >= 500:
+        return internal_error(request, exc)
+    body = problem_body(exc)
+    status = body["status"]
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=CHALLENGE if status == 401 else None)
 
 
 def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
@@ -66,6 +94,7 @@ def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Res
 
 def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     slug = {
+        400: "invalid-request",
         401: "unauthenticated",
         403: "forbidden",
         404: "not-found",
@@ -73,7 +102,10 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[s
         413: "body-too-large",
         429: "rate-limited",
     }.get(exc.status_code, "http-error")
-    return problem(exc.status_code, slug, slug.replace("-", " "), str(exc.detail))
+    detail = str(exc.detail)
+    if exc.status_code == 413:
+        detail = f"the request body is larger than the {MAX_BODY_BYTES // (1024 * 1024)} MiB this API accepts"
+    return problem(exc.status_code, slug, slug.replace("-", " "), detail)
 
 
 def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -98,4 +130,4 @@ def exception_handlers() -> dict[type[Exception] | int, Callable[[Request[Any, A
     }
 
 
-__all__ = ["PROBLEM_JSON", "MediaType", "exception_handlers", "problem"]
+__all__ = ["MAX_BODY_BYTES", "PROBLEM_JSON", "MediaType", "exception_handlers", "problem"]

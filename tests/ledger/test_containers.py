@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import col
 
-from ledger.actors import SYSTEM, Role
+from ledger.actors import SYSTEM, Actor, Role
 from ledger.containers import (
     CorrectContainer,
     VoidContainer,
@@ -227,3 +227,25 @@ async def test_rebuild_projections_gives_identical_rows(db: Database) -> None:
     async with db.uow() as uow:
         assert (await uow.session.execute(select(col(LedgerEvent.seq)))).scalars().all() == events_before
     assert (await verify_ledger(db.uow())).ok
+
+
+async def test_a_regulator_corrects_only_within_its_jurisdiction(db: Database) -> None:
+    hospital = await add_organisation(db, division="500109")
+    view = await register_container(db.uow(), registration(hospital.uscc), actor_for(hospital))
+    wanzhou = Actor(org="11500101458823965W", user="officer", role=Role.REGULATOR, jurisdiction="500101")
+    beibei = Actor(org="115001097745992487", user="officer", role=Role.REGULATOR, jurisdiction="500109")
+    command = CorrectContainer(code=view.code, reason="re-weighed at inspection", weight_kg=Decimal("4.9"))
+    with pytest.raises(Forbidden, match="outside your jurisdiction"):
+        await correct_container(db.uow(), command, wanzhou)
+    assert (await correct_container(db.uow(), command, beibei)).weight_kg == Decimal("4.900")
+
+
+async def test_read_only_units_do_not_wait_for_a_writer(db: Database) -> None:
+    hospital = await add_organisation(db)
+    view = await register_container(db.uow(), registration(hospital.uscc), actor_for(hospital))
+    # The writer holds SQLite's write lock (BEGIN IMMEDIATE) until the block ends; a reader that took it too
+    # would wait for busy_timeout (30 s) and miss the deadline.
+    async with db.uow() as writer:
+        await writer.session.execute(select(Container).limit(1))
+        detail = await asyncio.wait_for(get_container(db.uow(), view.code), timeout=5)
+        assert detail.container.code == view.code

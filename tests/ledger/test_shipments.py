@@ -18,6 +18,7 @@ from ledger.errors import (
     IllegalTransition,
     InvalidInput,
     LedgerError,
+    NotFound,
     NotLicensed,
     QuotaExceeded,
 )
@@ -178,18 +179,18 @@ async def test_each_party_signs_only_its_own_step(db: Database) -> None:
     await refused_without_writing(db, Forbidden, sign_as_generator(db.uow(), number, transporter), "generator")
     await sign_as_generator(db.uow(), number, hospital)
     await refused_without_writing(db, Forbidden, dispatch(db.uow(), number, VEHICLE, hospital), "transporter")
-    await refused_without_writing(db, Forbidden, dispatch(db.uow(), number, VEHICLE, hazmat), "transporter")
+    # A stranger to the manifest cannot even tell it exists.
+    await refused_without_writing(db, NotFound, dispatch(db.uow(), number, VEHICLE, hazmat))
     await dispatch(db.uow(), number, VEHICLE, transporter)
     await refused_without_writing(db, Forbidden, deliver(db.uow(), number, tongxing), "transporter")
     await deliver(db.uow(), number, transporter)
-    await refused_without_writing(db, Forbidden, sign_receipt(db.uow(), number, SignReceipt(), wanzhou), "receiver")
+    await refused_without_writing(db, NotFound, sign_receipt(db.uow(), number, SignReceipt(), wanzhou))
     detail = await get_shipment(db.uow(), number)
     code = detail.containers[0].code
     await refused_without_writing(
         db,
-        Forbidden,
+        NotFound,
         receive_container(db.uow(), ReceiveContainer(shipment=number, code=code, weight_kg=Decimal(5)), wanzhou),
-        "receiver",
     )
 
 

@@ -8,11 +8,9 @@ Create Date: 2026-12-04 15:43:33.160590
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import ledger.db
-
 
 revision: str = "0004"
 down_revision: str | None = "0003"
