@@ -19,6 +19,7 @@ run: $(STAMP)
 	mkdir -p $(DATA_DIR)
 	$(BIN)/wasteledger migrate
 	$(BIN)/wasteledger load-fixtures --demo
+	$(BIN)/wasteledger demo-tokens
 	$(BIN)/wasteledger serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)

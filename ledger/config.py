@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from ledger.monitoring.policy import MonitoringPolicy
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/wasteledger.sqlite3"
 
 
@@ -27,6 +29,8 @@ class Settings:
     weight_tolerance: Decimal = Decimal("0.05")
     #: Events per automatic checkpoint at the most; the checkpoint job also runs on a timer.
     checkpoint_every_seconds: int = 300
+    #: Thresholds and deadlines of the monitoring checks (daily clearing, plant load, deadlines, alerts).
+    monitoring: MonitoringPolicy = field(default_factory=MonitoringPolicy)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -39,6 +43,7 @@ class Settings:
             public_base_url=env.get("WASTELEDGER_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             weight_tolerance=Decimal(env.get("WASTELEDGER_WEIGHT_TOLERANCE", "0.05")),
             checkpoint_every_seconds=int(env.get("WASTELEDGER_CHECKPOINT_EVERY_SECONDS", "300")),
+            monitoring=MonitoringPolicy.from_env(env),
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from ledger.db import BigId, UTCDateTime
@@ -269,3 +269,152 @@ class Scan(SQLModel, table=True):
     result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     recorded_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
+
+# --- monitoring: alerts, their delivery, job runs (issue 6) ---------------------------------------------------
+
+#: The one spelling of "not finished yet" for containers, shared by the partial index below and every query
+#: that should use it: PostgreSQL only picks a partial index when the query repeats its predicate, and literal
+#: SQL (not bound parameters) keeps that true for prepared, generically planned statements too.
+CONTAINER_OPEN_PREDICATE = "status NOT IN ('disposed', 'voided')"
+
+_CONTAINER = Container.__table__  # type: ignore[attr-defined]
+
+# The monitoring checks must cost what the *open* containers cost, not what the whole history costs: this
+# index holds open containers only (disposed ones leave it), so its size follows the backlog.
+Index(
+    "ix_container_open",
+    _CONTAINER.c.medical,
+    _CONTAINER.c.status,
+    _CONTAINER.c.registered_at,
+    postgresql_where=text(CONTAINER_OPEN_PREDICATE),
+    sqlite_where=text(CONTAINER_OPEN_PREDICATE),
+)
+# A day's receipts and disposals per plant (plant load) read one day of rows through these.
+Index("ix_container_received_at", _CONTAINER.c.received_at)
+Index("ix_container_disposed_at", _CONTAINER.c.disposed_at)
+# "Which plant serves this generator": the receiver of its latest manifest, one index probe per generator.
+Index(
+    "ix_shipment_generator_created",
+    Shipment.__table__.c.generator_uscc,  # type: ignore[attr-defined]
+    Shipment.__table__.c.created_at,  # type: ignore[attr-defined]
+)
+
+
+class Alert(SQLModel, table=True):
+    """A finding of a monitoring check, addressed to regulators and closed by them (销号). Projection of the
+    ``alert:<id>`` stream."""
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        Index("ix_alert_status_division", "status", "division"),
+        Index("ix_alert_kind_status", "kind", "status"),
+    )
+
+    id: int = Field(sa_column=Column(BigId, primary_key=True, autoincrement=False))
+    """Issued from the ``alert`` sequence (so the id is known before the first event is appended)."""
+    dedupe_key: str = Field(sa_column=Column(String(120), nullable=False, index=True))
+    """What the problem is about, e.g. ``plant_load:plant:<USCC>``: one standing problem, one alert."""
+    open_key: str | None = Field(default=None, sa_column=Column(String(120), unique=True))
+    """The dedupe key while the alert is not closed, null after: the database allows one open alert per problem."""
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    severity: str = Field(sa_column=Column(String(16), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    """open → acknowledged → assigned → closed."""
+    active: bool = Field(default=True)
+    """The latest check run still found the problem (false: cleared, waiting to be closed)."""
+    subject_kind: str = Field(sa_column=Column(String(16), nullable=False))
+    subject_id: str = Field(sa_column=Column(String(40), nullable=False))
+    subject_name: str = Field(default="", sa_column=Column(String(200), nullable=False))
+    division: str = Field(sa_column=Column(String(6), nullable=False))
+    """Whose regulators it goes to: a district's officials get their district's alerts, the city's get all."""
+    title: str = Field(sa_column=Column(String(300), nullable=False))
+    figures: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    opened_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    cleared_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    acknowledged_by: str | None = Field(default=None, sa_column=Column(String(64)))
+    assigned_to: str | None = Field(default=None, sa_column=Column(String(64)))
+    assigned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    closed_by: str | None = Field(default=None, sa_column=Column(String(64)))
+    close_note: str = Field(default="", sa_column=Column(String(500), nullable=False))
+    version: int = Field(nullable=False)
+
+
+class AlertSubscription(SQLModel, table=True):
+    """Where alerts go besides the defaults: a user's own channels, or an endpoint (webhook) for a jurisdiction."""
+
+    __tablename__ = "alert_subscription"
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    user_id: int | None = Field(default=None, sa_column=Column(BigId, index=True))
+    """The user whose channel this is; null for an endpoint that is nobody's (a city platform's webhook)."""
+    division: str | None = Field(default=None, sa_column=Column(String(6)))
+    """For endpoints: the jurisdiction whose alerts it receives (null: every alert)."""
+    channel: str = Field(sa_column=Column(String(16), nullable=False))
+    """``email``, ``sms`` or ``webhook``."""
+    target: str = Field(sa_column=Column(String(500), nullable=False))
+    """E-mail address, phone number or URL."""
+    secret: str | None = Field(default=None, sa_column=Column(String(128)))
+    """HMAC-SHA256 key of a webhook (the receiver checks the signature header with it)."""
+    min_severity: str = Field(default="warning", sa_column=Column(String(16), nullable=False))
+    active: bool = Field(default=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One notification to deliver, written in the same transaction as the alert change it announces, so a
+    failed delivery never loses an alert; the delivery job sends it, retrying with exponential backoff."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    alert_id: int = Field(sa_column=Column(BigId, nullable=False, index=True))
+    action: str = Field(sa_column=Column(String(32), nullable=False))
+    """The alert event announced, e.g. ``alert.opened``."""
+    channel: str = Field(sa_column=Column(String(16), nullable=False))
+    target: str = Field(sa_column=Column(String(500), nullable=False))
+    recipient: str | None = Field(default=None, sa_column=Column(String(64)))
+    """Username of the person addressed (null for endpoints)."""
+    subscription_id: int | None = Field(default=None, sa_column=Column(BigId))
+    subject: str = Field(default="", sa_column=Column(String(300), nullable=False))
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """The text of an e-mail or text message."""
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    """The webhook's JSON body, byte for byte (what its signature covers)."""
+    status: str = Field(default="pending", sa_column=Column(String(16), nullable=False))
+    """``pending``, ``sent`` or ``dead`` (gave up after the maximum attempts)."""
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    """A delivery worker holds the row until then; another worker leaves it alone meanwhile."""
+    last_error: str = Field(default="", sa_column=Column(String(500), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a scheduled job. The unique (job, slot) key makes each scheduled run happen once even when
+    several processes run the scheduler: the first to insert the row runs, the others skip."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (
+        UniqueConstraint("job", "slot", name="uq_job_run_job_slot"),
+        Index("ix_job_run_job_started", "job", "started_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    job: str = Field(sa_column=Column(String(40), nullable=False))
+    slot: str = Field(sa_column=Column(String(64), nullable=False))
+    """The scheduled time the run belongs to (ISO, UTC), or ``manual:<time>`` for a run asked for by hand."""
+    trigger: str = Field(default="schedule", sa_column=Column(String(16), nullable=False))
+    started_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    outcome: str = Field(default="running", sa_column=Column(String(16), nullable=False))
+    """``running``, ``ok`` or ``failed``."""
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str = Field(default="", sa_column=Column(String(1000), nullable=False))
+    worker: str = Field(default="", sa_column=Column(String(100), nullable=False))
+    """host:pid of the process that ran it."""

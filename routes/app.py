@@ -12,9 +12,11 @@ from litestar.openapi import OpenAPIConfig
 
 from jobs.scheduler import build_scheduler
 from ledger.unit_of_work import Database
+from routes.alerts import AlertController
 from routes.auth import PUBLIC, SECURITY, SECURITY_COMPONENTS, auth_middleware, provide_actor
 from routes.containers import ContainerController
 from routes.labels import LabelController
+from routes.monitoring import MonitoringController
 from routes.organisations import OrganisationController
 from routes.plants import PlantController
 from routes.problems import MAX_BODY_BYTES, exception_handlers
@@ -67,6 +69,8 @@ def create_app(db: Database, *, run_scheduler: bool = True) -> Litestar:
             MeController,
             UserController,
             TokenController,
+            MonitoringController,
+            AlertController,
         ],
         dependencies={
             "db": Provide(provide_db, use_cache=True),

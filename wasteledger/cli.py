@@ -7,7 +7,24 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
 
+from pydantic import ValidationError
+
+from ledger.accounts import (
+    DEMO_TOKEN_LABEL,
+    DEMO_TOKEN_USERS,
+    USER_ROLES,
+    UserCreate,
+    create_user,
+    get_user,
+    issue_token,
+    load_demo_users,
+    revoke_token,
+    revoke_tokens_labelled,
+)
+from ledger.actors import SYSTEM
 from ledger.config import Settings
 from ledger.errors import LedgerError
 from ledger.integrity import create_checkpoint, rebuild_container_projection, verify_ledger
@@ -32,6 +49,7 @@ async def cmd_load_fixtures(db: Database, args: argparse.Namespace) -> int:
         return 0
     result = await load_demo_organisations(db.uow())
     print(f"demo organisations: {result.organisations} added, of which {result.plants} plants")
+    print(f"demo users: {await load_demo_users(db.uow())} added")
     print(f"demo white-list entries: {await load_demo_white_list(db)} added")
     summary = await load_demo(db)
     print(summary)
@@ -66,6 +84,71 @@ async def cmd_checkpoint(db: Database, _: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_create_user(db: Database, args: argparse.Namespace) -> int:
+    command = UserCreate(
+        username=args.username,
+        role=args.role,
+        org_uscc=args.org,
+        jurisdiction=args.jurisdiction,
+        display_name=args.name,
+        email=args.email,
+    )
+    user = await create_user(db.uow(), command)
+    print(f"user {user.username}: {user.role} for {user.org_uscc or 'no organisation'}", end="")
+    print(f", jurisdiction {user.jurisdiction}" if user.jurisdiction else "")
+    return 0
+
+
+async def cmd_mint_token(db: Database, args: argparse.Namespace) -> int:
+    issued = await issue_token(db.uow(), args.username, timedelta(days=args.days), args.label)
+    print(f"token {issued.id} for {issued.username}, valid until {issued.expires_at.isoformat()}:")
+    print(issued.token)
+    print("It is shown only now; the ledger keeps its SHA-256 alone.", file=sys.stderr)
+    return 0
+
+
+async def cmd_revoke_token(db: Database, args: argparse.Namespace) -> int:
+    token = await revoke_token(db.uow(), args.token_id)
+    print(f"token {token.id} of {token.username} revoked at {token.revoked_at}")
+    return 0
+
+
+async def cmd_demo_tokens(db: Database, args: argparse.Namespace) -> int:
+    """A fresh token for one demo user of each role; earlier demo tokens of those users stop working."""
+    rows: list[tuple[str, str, str, str]] = []
+    for username in DEMO_TOKEN_USERS:
+        user = await get_user(db.uow(), username, SYSTEM)
+        # Mint first, then retire the older ones: a failure halfway never leaves a user without a token.
+        issued = await issue_token(db.uow(), username, timedelta(days=args.days), DEMO_TOKEN_LABEL)
+        await revoke_tokens_labelled(db.uow(), username, DEMO_TOKEN_LABEL, keep=issued.id)
+        role = user.role + (f" ({user.jurisdiction})" if user.jurisdiction else "")
+        rows.append((role, username, user.org_name or "", issued.token))
+    print(f"demo API tokens (valid {args.days} days; send as 'Authorization: Bearer <token>'):")
+    rows.insert(0, ("role", "username", "organisation", "token"))
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    for role, username, org, token in rows:
+        print(f"  {role:<{widths[0]}}  {username:<{widths[1]}}  {token}  {org}")
+    return 0
+
+
+async def cmd_run_job(db: Database, args: argparse.Namespace) -> int:
+    """Run one job now (recorded in job_run like a scheduled run, under a slot of its own)."""
+    from jobs.scheduler import run_named_job
+    from jobs.settings import JobsSettings
+
+    result = await run_named_job(db, args.job, JobsSettings.from_env(), slot=args.slot)
+    print(f"{result.job} [{result.slot}]: {result.outcome} {result.counts or ''}{result.error}".rstrip())
+    return 0 if result.outcome in ("ok", "skipped") else 1
+
+
+async def cmd_jobs(db: Database, _: argparse.Namespace) -> int:
+    """The scheduler as its own process (run the web servers with --no-scheduler)."""
+    from jobs.scheduler import run_forever
+
+    await run_forever(db)
+    return 0
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -79,12 +162,37 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_print_labels(db: Database, args: argparse.Namespace) -> int:
+    """A label sheet for a generator's containers that have no label yet, written to a PDF file."""
+    from ledger.actors import SYSTEM
+    from ledger.identifiers import validate_uscc
+    from ledger.labelling import unlabelled_containers
+    from wasteledger.printing import label_sheet_pdf
+
+    codes = await unlabelled_containers(db.uow(), validate_uscc(args.generator, field="generator"))
+    if not codes:
+        print(f"{args.generator} has no unlabelled containers")
+        return 0
+    pdf = await label_sheet_pdf(db, codes, SYSTEM, sheet=args.sheet)
+    output = Path(args.output or f"labels-{args.generator}-{db.clock():%Y%m%d%H%M%S}.pdf")
+    await asyncio.to_thread(output.write_bytes, pdf)
+    print(f"{len(codes)} labels ({args.sheet}) written to {output}")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Command]] = {
     "migrate": ("create or upgrade the schema", cmd_migrate),
     "load-fixtures": ("load reference and (with --demo) demo data", cmd_load_fixtures),
     "verify": ("recompute every hash and checkpoint; exit 1 naming the first bad event", cmd_verify),
     "rebuild-projections": ("rebuild the container projection from the event log", cmd_rebuild),
     "checkpoint": ("seal the events recorded since the last checkpoint", cmd_checkpoint),
+    "create-user": ("create a user with a role (and, for regulators, a jurisdiction)", cmd_create_user),
+    "mint-token": ("mint an API token for a user and print it (shown once)", cmd_mint_token),
+    "revoke-token": ("revoke an API token by its id", cmd_revoke_token),
+    "demo-tokens": ("mint fresh tokens for one demo user of each role and print them", cmd_demo_tokens),
+    "run-job": ("run one job now: checkpoint, daily_clearing, plant_load, deadlines, deliver_outbox", cmd_run_job),
+    "jobs": ("run the scheduler on its own (until SIGTERM); each scheduled run happens once", cmd_jobs),
+    "print-labels": ("print a label sheet for a generator's unlabelled containers", cmd_print_labels),
 }
 
 
@@ -95,6 +203,28 @@ def parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help_text)
         if name == "load-fixtures":
             command.add_argument("--demo", action="store_true", help="also load the demo organisations and data")
+        elif name == "create-user":
+            command.add_argument("username")
+            command.add_argument("--role", required=True, choices=[role.value for role in USER_ROLES])
+            command.add_argument("--org", help="USCC of the organisation the user acts for")
+            command.add_argument("--jurisdiction", help="regulators: 500000 (whole city) or a district code")
+            command.add_argument("--name", default="", help="display name")
+            command.add_argument("--email", default="")
+        elif name == "mint-token":
+            command.add_argument("username")
+            command.add_argument("--days", type=int, default=30, help="validity in days (default 30, at most 366)")
+            command.add_argument("--label", default="cli", help="what the token is for")
+        elif name == "revoke-token":
+            command.add_argument("token_id", type=int)
+        elif name == "demo-tokens":
+            command.add_argument("--days", type=int, default=30, help="validity in days (default 30)")
+        elif name == "print-labels":
+            command.add_argument("generator", help="USCC of the generating unit")
+            command.add_argument("--sheet", choices=["a4", "thermal"], default="a4")
+            command.add_argument("--output", help="PDF file to write (default: labels-<USCC>-<time>.pdf)")
+        elif name == "run-job":
+            command.add_argument("job", help="the job's name")
+            command.add_argument("--slot", help="run as this slot (default: a manual slot of its own)")
     run = sub.add_parser("serve", help="run the HTTP server and, unless --no-scheduler, its scheduler")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
@@ -119,6 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_command(COMMANDS[args.command][1], args))
     except LedgerError as exc:
         print(f"error: {exc.message}" + (f" (field: {exc.field})" if exc.field else ""), file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        for error in exc.errors():
+            print(f"error: {'.'.join(map(str, error['loc']))}: {error['msg']}", file=sys.stderr)
         return 2
 
 
