@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, insert
 
-from ledger.canonical import GENESIS_HASH, checkpoint_hash, event_hash
+from ledger.canonical import GENESIS_HASH, checkpoint_hash
 from ledger.errors import LedgerIntegrityError
 from ledger.lifecycle import evolve
-from ledger.store import RecordedEvent
 from ledger.tables import Container, LedgerCheckpoint
 from ledger.unit_of_work import UnitOfWork
 
@@ -73,7 +72,7 @@ async def verify_ledger(uow: UnitOfWork) -> VerifyReport:
                 )
             if event.prev_hash != prev_hash:
                 report.problems.append(Problem(event.seq, where, "previous hash does not match the stream's chain"))
-            if _recompute(event) != event.hash:
+            if event.recompute_hash() != event.hash:
                 report.problems.append(Problem(event.seq, where, "hash does not match its content: it was altered"))
             expected_version, prev_hash = event.version, event.hash
         previous = GENESIS_HASH
@@ -106,20 +105,6 @@ async def verify_ledger(uow: UnitOfWork) -> VerifyReport:
                 report.problems.append(Problem(checkpoint.first_seq, where, "events differ from those sealed"))
             previous, after_seq = checkpoint.hash, checkpoint.last_seq
     return report
-
-
-def _recompute(event: RecordedEvent) -> str:
-    return event_hash(
-        stream=event.stream,
-        version=event.version,
-        type=event.type,
-        occurred_at=event.occurred_at,
-        recorded_at=event.recorded_at,
-        actor_org=event.actor_org,
-        actor_user=event.actor_user,
-        payload=event.payload_text,
-        prev_hash=event.prev_hash,
-    )
 
 
 async def rebuild_container_projection(uow: UnitOfWork, *, batch: int = 2000) -> int:

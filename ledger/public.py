@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from sqlmodel import SQLModel
 
-from ledger.canonical import GENESIS_HASH, event_hash
+from ledger.canonical import GENESIS_HASH
 from ledger.containers import load_container
 from ledger.errors import NotFound
 from ledger.identifiers import parse_manifest_number
@@ -54,18 +54,7 @@ def chain_verifies(events: list[RecordedEvent]) -> bool:
     """One stream's chain: versions 1…n, each hash recomputed, each linked to the previous one."""
     previous = GENESIS_HASH
     for version, event in enumerate(events, start=1):
-        recomputed = event_hash(
-            stream=event.stream,
-            version=event.version,
-            type=event.type,
-            occurred_at=event.occurred_at,
-            recorded_at=event.recorded_at,
-            actor_org=event.actor_org,
-            actor_user=event.actor_user,
-            payload=event.payload_text,
-            prev_hash=event.prev_hash,
-        )
-        if event.version != version or event.prev_hash != previous or recomputed != event.hash:
+        if event.version != version or event.prev_hash != previous or event.recompute_hash() != event.hash:
             return False
         previous = event.hash
     return True

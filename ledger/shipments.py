@@ -441,6 +441,13 @@ async def _record(
     return updated
 
 
+async def _committed(uow: UnitOfWork, row: Shipment) -> ShipmentPublic:
+    """Commit the unit of work and return the manifest as it now stands."""
+    view = ShipmentPublic.from_row(row, uow.settings.timezone)
+    await uow.commit()
+    return view
+
+
 async def _organisation(uow: UnitOfWork, uscc: str, field: str, *kinds: str) -> Organisation:
     org = await uow.session.get(Organisation, validate_uscc(uscc, field=field))
     if org is None or org.kind not in kinds:
@@ -562,9 +569,7 @@ async def create_shipment(uow: UnitOfWork, command: CreateShipment, actor: Actor
     """Start a manifest (draft) with a fresh number; the generator or the named transporter may do it."""
     async with uow:
         row = await _create(uow, command, actor)
-        view = ShipmentPublic.from_row(row, uow.settings.timezone)
-        await uow.commit()
-        return view
+        return await _committed(uow, row)
 
 
 async def _create(uow: UnitOfWork, command: CreateShipment, actor: Actor) -> Shipment:
@@ -693,9 +698,7 @@ async def remove_containers(uow: UnitOfWork, number: str, codes: list[str], acto
             },
             actor=actor,
         )
-        view = ShipmentPublic.from_row(row, uow.settings.timezone)
-        await uow.commit()
-        return view
+        return await _committed(uow, row)
 
 
 async def amend_shipment(uow: UnitOfWork, number: str, command: AmendShipment, actor: Actor) -> ShipmentPublic:
@@ -716,9 +719,7 @@ async def amend_shipment(uow: UnitOfWork, number: str, command: AmendShipment, a
                 receiver.division
             )
         row = await _record(uow, row, row.number, "shipment.amended", payload, actor=actor)
-        view = ShipmentPublic.from_row(row, uow.settings.timezone)
-        await uow.commit()
-        return view
+        return await _committed(uow, row)
 
 
 async def sign_as_generator(uow: UnitOfWork, number: str, actor: Actor) -> ShipmentPublic:
@@ -741,9 +742,7 @@ async def sign_as_generator(uow: UnitOfWork, number: str, actor: Actor) -> Shipm
             {"declared_kg": g_to_kg(row.declared_g), "waste_codes": row.waste_codes},
             actor=actor,
         )
-        view = ShipmentPublic.from_row(row, uow.settings.timezone)
-        await uow.commit()
-        return view
+        return await _committed(uow, row)
 
 
 async def cancel_shipment(uow: UnitOfWork, number: str, reason: str, actor: Actor) -> ShipmentPublic:
@@ -753,9 +752,7 @@ async def cancel_shipment(uow: UnitOfWork, number: str, reason: str, actor: Acto
         check_shipment_step(row.number, T(row.status), "shipment.cancelled")
         _require(row, actor, Party.GENERATOR, "cancel it")
         row = await _record(uow, row, row.number, "shipment.cancelled", {"reason": reason}, actor=actor)
-        view = ShipmentPublic.from_row(row, uow.settings.timezone)
-        await uow.commit()
-        return view
+        return await _committed(uow, row)
 
 
 async def dispatch(uow: UnitOfWork, number: str, command: Dispatch, actor: Actor) -> ShipmentPublic:
@@ -823,9 +820,7 @@ async def dispatch(uow: UnitOfWork, number: str, command: Dispatch, actor: Actor
             actor=actor,
             occurred_at=signed_at,
         )
-        view = ShipmentPublic.from_row(row, uow.settings.timezone)
-        await uow.commit()
-        return view
+        return await _committed(uow, row)
 
 
 def _signed_at(uow: UnitOfWork, moment: datetime | None) -> datetime:
@@ -843,9 +838,7 @@ async def deliver(
         row = await _record(
             uow, row, row.number, "shipment.delivered", {}, actor=actor, occurred_at=_signed_at(uow, delivered_at)
         )
-        view = ShipmentPublic.from_row(row, uow.settings.timezone)
-        await uow.commit()
-        return view
+        return await _committed(uow, row)
 
 
 async def _arrived(uow: UnitOfWork, number: str, code: str, actor: Actor) -> tuple[Shipment, Container]:
@@ -995,9 +988,7 @@ async def sign_receipt(uow: UnitOfWork, number: str, command: SignReceipt, actor
         }
         row = await _record(uow, row, row.number, "shipment.received", payload, actor=actor, occurred_at=signed_at)
         await _close_if_done(uow, row, actor)
-        view = ShipmentPublic.from_row(row, uow.settings.timezone)
-        await uow.commit()
-        return view
+        return await _committed(uow, row)
 
 
 def _receipt_item(container: Container, history: list[RecordedEvent], number: str) -> dict[str, Any]:
@@ -1116,9 +1107,7 @@ async def propose_correction(uow: UnitOfWork, number: str, command: ProposeCorre
             },
             actor=actor,
         )
-        view = ShipmentPublic.from_row(row, uow.settings.timezone)
-        await uow.commit()
-        return view
+        return await _committed(uow, row)
 
 
 def _signed_parties(row: Shipment) -> set[Party]:
@@ -1154,9 +1143,7 @@ async def approve_correction(uow: UnitOfWork, number: str, index: int, actor: Ac
             {"index": index, "parties": sorted(mine), "applies": applies},
             actor=actor,
         )
-        view = ShipmentPublic.from_row(row, uow.settings.timezone)
-        await uow.commit()
-        return view
+        return await _committed(uow, row)
 
 
 async def get_shipment(uow: UnitOfWork, number: str, actor: Actor | None = None) -> ShipmentDetail:

@@ -51,6 +51,20 @@ class RecordedEvent:
     payload_text: str = field(repr=False)
     """The stored canonical JSON, byte for byte (what the hash covers)."""
 
+    def recompute_hash(self) -> str:
+        """The hash this event's stored content implies (equal to ``hash`` unless it was altered)."""
+        return event_hash(
+            stream=self.stream,
+            version=self.version,
+            type=self.type,
+            occurred_at=self.occurred_at,
+            recorded_at=self.recorded_at,
+            actor_org=self.actor_org,
+            actor_user=self.actor_user,
+            payload=self.payload_text,
+            prev_hash=self.prev_hash,
+        )
+
     @classmethod
     def from_row(cls, row: Any) -> RecordedEvent:
         return cls(
