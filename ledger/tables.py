@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Integer, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from ledger.db import BigId, UTCDateTime
@@ -161,8 +161,13 @@ class User(SQLModel, table=True):
     email: str = Field(default="", sa_column=Column(String(200), nullable=False))
     phone: str = Field(default="", sa_column=Column(String(50), nullable=False))
     password_hash: str | None = Field(default=None, sa_column=Column(String(200)))
+    """Argon2id hash of the browser login's password (null: no browser login, API tokens only)."""
     active: bool = Field(default=True)
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    failed_logins: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    """Wrong passwords in a row since the last good login or lockout (ledger.logins locks at the limit)."""
+    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    """Browser logins are refused until then (too many wrong passwords)."""
 
 
 class ApiToken(SQLModel, table=True):
@@ -418,3 +423,39 @@ class JobRun(SQLModel, table=True):
     error: str = Field(default="", sa_column=Column(String(1000), nullable=False))
     worker: str = Field(default="", sa_column=Column(String(100), nullable=False))
     """host:pid of the process that ran it."""
+
+
+# --- browser logins (issue 7) ------------------------------------------------------------------------------
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Every browser login attempt, good or bad: who tried which account from where, and what came of it."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_username_at", "username", "at"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    username: str = Field(sa_column=Column(String(64), nullable=False))
+    """As typed (normalised to lower case, cut to 64 characters): unknown names are recorded too."""
+    user_id: int | None = Field(default=None, sa_column=Column(BigId))
+    client: str = Field(default="", sa_column=Column(String(64), nullable=False))
+    """The client's address as the server saw it."""
+    outcome: str = Field(sa_column=Column(String(16), nullable=False))
+    """``ok``, ``wrong_password``, ``unknown_user``, ``no_password``, ``inactive``, ``locked`` (refused while
+    locked) or ``lockout`` (the failure that locked the account)."""
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class WebSession(SQLModel, table=True):
+    """A browser session: the cookie holds a random secret, the ledger only its SHA-256 (like API tokens)."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True, autoincrement=True))
+    user_id: int = Field(sa_column=Column(BigId, nullable=False, index=True))
+    token_sha256: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    client: str = Field(default="", sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    """Set at logout (or when the user is locked out): the cookie stops working at once."""

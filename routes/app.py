@@ -24,6 +24,8 @@ from routes.scans import ScanController
 from routes.shipments import DisposalController, RoundController, ShipmentController
 from routes.transfers import TransferController
 from routes.users import MeController, TokenController, UserController
+from routes.web import template_config, web_handlers
+from routes.web_settings import WebSettings
 
 
 @get("/api/v1/health", tags=["health"], sync_to_thread=False, opt=PUBLIC, security=[{}])
@@ -33,11 +35,13 @@ def health(state: State) -> dict[str, str]:
     return {"status": "ok", "database": db.dialect}
 
 
-def create_app(db: Database, *, run_scheduler: bool = True) -> Litestar:
+def create_app(db: Database, *, run_scheduler: bool = True, web: WebSettings | None = None) -> Litestar:
     """The HTTP app for ``db``; with ``run_scheduler`` the periodic jobs run inside it (embedded default).
 
-    The app owns ``db`` from startup to shutdown and disposes its engine on the way out.
+    The app owns ``db`` from startup to shutdown and disposes its engine on the way out. ``web`` configures the
+    browser pages (dashboard, login, public verification); by default from ``WASTELEDGER_*`` variables.
     """
+    web = web or WebSettings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -71,6 +75,7 @@ def create_app(db: Database, *, run_scheduler: bool = True) -> Litestar:
             TokenController,
             MonitoringController,
             AlertController,
+            *web_handlers(web),
         ],
         dependencies={
             "db": Provide(provide_db, use_cache=True),
@@ -79,7 +84,8 @@ def create_app(db: Database, *, run_scheduler: bool = True) -> Litestar:
         middleware=[auth_middleware()],
         exception_handlers=exception_handlers(),
         lifespan=[lifespan],
-        state=State({"db": db}),
+        state=State({"db": db, "web": web}),
+        template_config=template_config(db.settings.timezone, db.catalogue),
         openapi_config=OpenAPIConfig(
             title="wasteledger",
             version="0.1.0",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,6 +29,7 @@ from ledger.actors import SYSTEM
 from ledger.config import Settings
 from ledger.errors import LedgerError
 from ledger.integrity import create_checkpoint, rebuild_container_projection, verify_ledger
+from ledger.logins import DEMO_PASSWORD, LOCKOUT, MAX_FAILURES, set_demo_passwords, set_password
 from ledger.migrate import migrate
 from ledger.reference import load_demo_organisations, load_demo_white_list
 from ledger.unit_of_work import Database
@@ -50,6 +52,7 @@ async def cmd_load_fixtures(db: Database, args: argparse.Namespace) -> int:
     result = await load_demo_organisations(db.uow())
     print(f"demo organisations: {result.organisations} added, of which {result.plants} plants")
     print(f"demo users: {await load_demo_users(db.uow())} added")
+    print(f"demo passwords: {await set_demo_passwords(db.uow())} set (see `wasteledger demo-logins`)")
     print(f"demo white-list entries: {await load_demo_white_list(db)} added")
     summary = await load_demo(db)
     print(summary)
@@ -131,6 +134,38 @@ async def cmd_demo_tokens(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
+#: The demo users worth logging in as at the dashboard: the city's regulator, two districts', an administrator.
+DEMO_LOGINS = ("cq.regulator", "wanzhou.regulator", "beibei.regulator", "admin")
+
+
+async def cmd_demo_logins(db: Database, args: argparse.Namespace) -> int:
+    """Where the dashboard is and who can log in to it with the demo password."""
+    print(f"dashboard: {args.url.rstrip('/')}/login   (password of every demo user: {DEMO_PASSWORD})")
+    for username in DEMO_LOGINS:
+        user = await get_user(db.uow(), username, SYSTEM)
+        scope = f"{user.role} ({user.jurisdiction})" if user.jurisdiction else user.role
+        print(f"  {username:<18} {scope:<20} {user.org_name or ''}")
+    print(
+        f"  {MAX_FAILURES} wrong passwords in a row lock an account for {int(LOCKOUT.total_seconds() // 60)} minutes;"
+    )
+    print("  `wasteledger set-password USERNAME` sets a real password (the demo one is for the demo only).")
+    return 0
+
+
+async def cmd_set_password(db: Database, args: argparse.Namespace) -> int:
+    """Set a user's browser password, read from the terminal (twice) or from standard input."""
+    if sys.stdin.isatty():
+        first = getpass.getpass(f"new password for {args.username}: ")
+        if getpass.getpass("again: ") != first:
+            print("error: the two passwords differ", file=sys.stderr)
+            return 2
+    else:
+        first = sys.stdin.readline().rstrip("\n")
+    await set_password(db.uow(), args.username, first)
+    print(f"password of {args.username} set; any lockout is lifted")
+    return 0
+
+
 async def cmd_run_job(db: Database, args: argparse.Namespace) -> int:
     """Run one job now (recorded in job_run like a scheduled run, under a slot of its own)."""
     from jobs.scheduler import run_named_job
@@ -156,7 +191,10 @@ def serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     app = create_app(Database(settings), run_scheduler=not args.no_scheduler)
-    print(f"wasteledger on http://{args.host}:{args.port}/  (API docs: http://{args.host}:{args.port}/schema)")
+    print(
+        f"wasteledger on http://{args.host}:{args.port}/  (dashboard: http://{args.host}:{args.port}/login,"
+        f" API docs: http://{args.host}:{args.port}/schema)"
+    )
     print(f"database: {settings.database_url}")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
@@ -190,6 +228,8 @@ COMMANDS: dict[str, tuple[str, Command]] = {
     "mint-token": ("mint an API token for a user and print it (shown once)", cmd_mint_token),
     "revoke-token": ("revoke an API token by its id", cmd_revoke_token),
     "demo-tokens": ("mint fresh tokens for one demo user of each role and print them", cmd_demo_tokens),
+    "demo-logins": ("print the dashboard's address and the demo users who can log in to it", cmd_demo_logins),
+    "set-password": ("set a user's browser password (from the terminal or standard input)", cmd_set_password),
     "run-job": ("run one job now: checkpoint, daily_clearing, plant_load, deadlines, deliver_outbox", cmd_run_job),
     "jobs": ("run the scheduler on its own (until SIGTERM); each scheduled run happens once", cmd_jobs),
     "print-labels": ("print a label sheet for a generator's unlabelled containers", cmd_print_labels),
@@ -218,6 +258,10 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("token_id", type=int)
         elif name == "demo-tokens":
             command.add_argument("--days", type=int, default=30, help="validity in days (default 30)")
+        elif name == "demo-logins":
+            command.add_argument("--url", default="http://127.0.0.1:8000", help="where the server listens")
+        elif name == "set-password":
+            command.add_argument("username")
         elif name == "print-labels":
             command.add_argument("generator", help="USCC of the generating unit")
             command.add_argument("--sheet", choices=["a4", "thermal"], default="a4")
