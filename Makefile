@@ -20,6 +20,7 @@ run: $(STAMP)
 	$(BIN)/wasteledger migrate
 	$(BIN)/wasteledger load-fixtures --demo
 	$(BIN)/wasteledger demo-tokens
+	$(BIN)/wasteledger demo-logins
 	$(BIN)/wasteledger serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
@@ -33,6 +34,8 @@ lint: $(STAMP)
 	$(BIN)/mypy .
 
 bench: $(STAMP)
+	command -v wrk >/dev/null || { echo "the HTTP benchmarks need wrk: apt-get install -y wrk" >&2; exit 1; }
+	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python -m bench
 
 clean:

@@ -18,6 +18,7 @@ from sqlmodel import Field, SQLModel, col
 
 from fixtures.data import load
 from ledger.actors import SYSTEM, Actor, Role
+from ledger.db import is_row_id
 from ledger.errors import Conflict, Forbidden, InvalidInput, LedgerError, NotFound
 from ledger.identifiers import validate_uscc
 from ledger.queries import NEXT_CURSOR, decode_cursor, encode_cursor, page_limit
@@ -371,13 +372,18 @@ async def list_tokens(uow: UnitOfWork, username: str, actor: Actor) -> list[Toke
 async def revoke_token(uow: UnitOfWork, token_id: int, actor: Actor = SYSTEM) -> TokenPublic:
     """Revoke a token at once: administrators any, users their own. Revoking twice keeps the first time."""
     async with uow:
+        # An id beyond a 64-bit integer cannot exist (and would make the driver fail): unknown, like any other.
         found = (
-            await uow.session.execute(
-                select(ApiToken, User)
-                .join(User, col(User.id) == col(ApiToken.user_id))
-                .where(col(ApiToken.id) == token_id)
-            )
-        ).first()
+            None
+            if not is_row_id(token_id)
+            else (
+                await uow.session.execute(
+                    select(ApiToken, User)
+                    .join(User, col(User.id) == col(ApiToken.user_id))
+                    .where(col(ApiToken.id) == token_id)
+                )
+            ).first()
+        )
         # Someone else's token is reported exactly like a missing one: token ids are not to be probed.
         if found is None or not (actor.is_privileged or actor.user == found[1].username):
             raise NotFound(f"token {token_id} does not exist", field="token_id")

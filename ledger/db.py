@@ -36,6 +36,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+#: The largest id a 64-bit key column holds: a larger id from a URL cannot name a row (and must not reach the driver).
+MAX_ROW_ID = 2**63 - 1
+
+
+def is_row_id(value: int) -> bool:
+    return 0 < value <= MAX_ROW_ID
+
+
 #: Execution option of the engine that read-only units of work use (SQLite then begins a deferred transaction).
 READ_ONLY_OPTION = "wasteledger_read_only"
 

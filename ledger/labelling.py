@@ -12,13 +12,13 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlmodel import SQLModel, col
 
-from ledger.actors import Actor
+from ledger.actors import Actor, Role
 from ledger.containers import load_container, record
 from ledger.errors import InvalidInput, NotFound
 from ledger.lifecycle import ContainerStatus
 from ledger.scope import can_see_container
 from ledger.shipments import ShipmentDetail, load_shipment, shipment_detail
-from ledger.tables import Container, Organisation
+from ledger.tables import Container, Organisation, Shipment
 from ledger.unit_of_work import UnitOfWork
 from ledger.units import g_to_kg
 
@@ -100,7 +100,12 @@ async def label_records(uow: UnitOfWork, codes: list[str], actor: Actor) -> list
         records = []
         for index, code in enumerate(codes):
             row = await load_container(uow, code, field=f"codes[{index}]")
-            if not can_see_container(actor, row, uow.catalogue):
+            # A carrier also sees what it carried on its own manifests (as in every other read of a container).
+            carrier = None
+            if actor.role == Role.TRANSPORTER and row.shipment_number is not None:
+                shipment = await uow.session.get(Shipment, row.shipment_number)
+                carrier = None if shipment is None else shipment.transporter_uscc
+            if not can_see_container(actor, row, uow.catalogue, shipment_transporter=carrier):
                 raise NotFound(f"container {row.code} is not in the ledger", field=f"codes[{index}]")
             if row.status == ContainerStatus.VOIDED:
                 raise InvalidInput(

@@ -121,8 +121,15 @@ async def _visible(uow: UnitOfWork, code: str, actor: Actor) -> str:
     return row.code
 
 
-def _local_day_start(uow: UnitOfWork, day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=uow.settings.timezone).astimezone(UTC)
+def _local_day_start(uow: UnitOfWork, day: date, *, field: str, days_after: int = 0) -> datetime:
+    """The UTC start of a local day; days at the calendar's very edge (year 1, 9999) cannot be one, and are
+    refused as the caller's input rather than overflowing into a 500."""
+    try:
+        return datetime.combine(day + timedelta(days=days_after), time.min, tzinfo=uow.settings.timezone).astimezone(
+            UTC
+        )
+    except OverflowError:
+        raise InvalidInput(f"{field} {day.isoformat()} is outside the dates the ledger holds", field=field) from None
 
 
 async def list_containers(
@@ -153,11 +160,12 @@ async def list_containers(
     if filters.division is not None:
         query = query.where(col(Container.division) == uow.catalogue.division(filters.division).code)
     if filters.registered_from is not None:
-        query = query.where(col(Container.registered_at) >= _local_day_start(uow, filters.registered_from))
+        start = _local_day_start(uow, filters.registered_from, field="registered_from")
+        query = query.where(col(Container.registered_at) >= start)
     if filters.registered_to is not None:
         if filters.registered_from is not None and filters.registered_to < filters.registered_from:
             raise InvalidInput("registered_to is before registered_from", field="registered_to")
-        end = _local_day_start(uow, filters.registered_to + timedelta(days=1))
+        end = _local_day_start(uow, filters.registered_to, field="registered_to", days_after=1)
         query = query.where(col(Container.registered_at) < end)
     if cursor is not None:
         moment_text, code = decode_cursor(cursor, 2)

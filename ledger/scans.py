@@ -91,6 +91,15 @@ async def _replay(uow: UnitOfWork, scan: ScanIn, actor: Actor) -> ScanResult | N
     return ScanResult.model_validate({**seen.result, "duplicate": True})
 
 
+async def _recorded_meanwhile(uow: UnitOfWork, scan: ScanIn, actor: Actor) -> ScanResult | None:
+    """After a refusal: the first answer if another request recorded this very scan meanwhile, else None (the
+    refusal stands, including "id used for a different scan", which the first check already reported)."""
+    try:
+        return await _replay(uow, scan, actor)
+    except Conflict:
+        return None
+
+
 async def record_scan_in(uow: UnitOfWork, scan: ScanIn, actor: Actor) -> ScanResult:
     """One scan inside the caller's unit of work."""
     replay = await _replay(uow, scan, actor)
@@ -160,10 +169,12 @@ async def record_scan(db: Database, scan: ScanIn, actor: Actor) -> ScanResult:
             result = await record_scan_in(uow, scan, actor)
             await uow.commit()
             return result
-    except Conflict:
-        # Two deliveries of one scan raced: the other one committed first. Answer with what it recorded.
+    except LedgerError:
+        # Two deliveries of one scan raced and the other one committed first. This one then either collided
+        # with it (Conflict) or, having checked for a replay just before that commit, found the container
+        # already moved (IllegalTransition): either way the scan *is* recorded, so answer with what was.
         async with db.uow() as uow:
-            replay = await _replay(uow, scan, actor)
+            replay = await _recorded_meanwhile(uow, scan, actor)
         if replay is None:
             raise
         return replay
@@ -184,7 +195,8 @@ async def record_scans(db: Database, scans: list[ScanIn], actor: Actor) -> list[
                     async with uow.session.begin_nested():
                         answers.append(await record_scan_in(uow, scan, actor))
                 except LedgerError as exc:
-                    answers.append(exc)
+                    # As in record_scan: the same scan may have been committed meanwhile by another request.
+                    answers.append(await _recorded_meanwhile(uow, scan, actor) or exc)
             await uow.commit()
         return answers
     except Conflict:

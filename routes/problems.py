@@ -89,7 +89,10 @@ def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Res
     ]
     first = fields[0] if fields else {"field": None, "message": exc.detail}
     detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or str(exc.detail)
-    return problem(400, "invalid-request", "invalid request", detail, field=first["field"], errors=fields or None)
+    # An empty key means the body as a whole is at fault (e.g. an array where an object belongs): no field.
+    return problem(
+        400, "invalid-request", "invalid request", detail, field=first["field"] or None, errors=fields or None
+    )
 
 
 def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
@@ -121,11 +124,29 @@ def internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[
     )
 
 
+def _raised_decoding_json(exc: BaseException) -> bool:
+    frame = exc.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code.co_name == "decode_json" and "litestar" in frame.tb_frame.f_code.co_filename:
+            return True
+        frame = frame.tb_next
+    return False
+
+
+def recursion_error(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    """A JSON body nested thousands deep makes the decoder give up with RecursionError: the client's fault, not
+    a server fault (any other RecursionError still is one)."""
+    if _raised_decoding_json(exc):
+        return problem(400, "invalid-request", "invalid request", "the JSON body is nested too deeply")
+    return internal_error(request, exc)
+
+
 def exception_handlers() -> dict[type[Exception] | int, Callable[[Request[Any, Any, Any], Any], Response[Any]]]:
     return {
         errors.LedgerError: ledger_error,
         ValidationException: validation_error,
         HTTPException: http_error,
+        RecursionError: recursion_error,
         Exception: internal_error,
     }
 

@@ -32,8 +32,7 @@ def to_label(record: LabelRecord) -> ContainerLabel:
 
 
 def _party(record: PartyRecord) -> Party:
-    return Party(name=record.name, uscc=record.uscc, address=record.address, contact=record.contact,
-                 phone=record.phone)
+    return Party(name=record.name, uscc=record.uscc, address=record.address, contact=record.contact, phone=record.phone)
 
 
 def to_manifest(record: ManifestRecord, printed_at: datetime) -> ManifestDocument:
@@ -48,10 +47,16 @@ def to_manifest(record: ManifestRecord, printed_at: datetime) -> ManifestDocumen
             received[container.waste_code] += container.received_kg
             weighed.add(container.waste_code)
     lines = tuple(
-        WasteLine(waste_code=code, name=record.waste_names[code], category=record.waste_categories[code],
-                  hazard=record.waste_hazards[code], form="", declared_kg=declared[code],
-                  received_kg=received[code] if code in weighed else None,
-                  emergency_measures=shipment.emergency_measures)
+        WasteLine(
+            waste_code=code,
+            name=record.waste_names[code],
+            category=record.waste_categories[code],
+            hazard=record.waste_hazards[code],
+            form="",
+            declared_kg=declared[code],
+            received_kg=received[code] if code in weighed else None,
+            emergency_measures=shipment.emergency_measures,
+        )
         for code in sorted(declared)
     )
 
@@ -59,16 +64,21 @@ def to_manifest(record: ManifestRecord, printed_at: datetime) -> ManifestDocumen
         signed = shipment.signatures.get(party)
         if signed is None:
             return None
-        return Signature(signer=signed.get("user") or "", organisation=record.signers[party],
-                         signed_at=datetime.fromisoformat(signed["at"]))
+        return Signature(
+            signer=signed.get("user") or "",
+            organisation=record.signers[party],
+            signed_at=datetime.fromisoformat(signed["at"]),
+        )
 
     receipt = shipment.receipt
     methods = sorted({c.method for c in record.detail.containers if c.method})
     decision = None
     if receipt:
         decision = ReceiverDecision(
-            decision=Decision(receipt["decision"]), method_code=", ".join(methods),
-            accepted_kg=Decimal(receipt["accepted_kg"]), discrepancies=tuple(receipt.get("discrepancies", [])),
+            decision=Decision(receipt["decision"]),
+            method_code=", ".join(methods),
+            accepted_kg=Decimal(receipt["accepted_kg"]),
+            discrepancies=tuple(receipt.get("discrepancies", [])),
         )
     basis = shipment.transfer_basis
     return ManifestDocument(
@@ -76,12 +86,22 @@ def to_manifest(record: ManifestRecord, printed_at: datetime) -> ManifestDocumen
         generator=_party(record.generator),
         transporter=_party(record.transporter),
         receiver=_party(record.receiver),
-        transport=Transport(vehicle_plate=shipment.vehicle_plate, transport_licence=shipment.transport_licence,
-                            driver=shipment.driver, route_start=shipment.route_start, route_end=shipment.route_end),
+        transport=Transport(
+            vehicle_plate=shipment.vehicle_plate,
+            transport_licence=shipment.transport_licence,
+            driver=shipment.driver,
+            route_start=shipment.route_start,
+            route_end=shipment.route_end,
+        ),
         waste_lines=lines,
         containers=tuple(
-            ContainerRow(code=c.code, waste_code=c.waste_code, declared_kg=c.declared_kg, received_kg=c.received_kg,
-                         status=c.status)
+            ContainerRow(
+                code=c.code,
+                waste_code=c.waste_code,
+                declared_kg=c.declared_kg,
+                received_kg=c.received_kg,
+                status=c.status,
+            )
             for c in record.detail.containers
         ),
         generator_signature=signature("generator"),

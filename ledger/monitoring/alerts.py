@@ -26,6 +26,7 @@ from sqlmodel import Field, SQLModel, col
 from ledger.actors import SYSTEM, Actor, Role
 from ledger.canonical import canonical_json
 from ledger.containers import EventPublic
+from ledger.db import is_row_id
 from ledger.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, LedgerIntegrityError, NotFound
 from ledger.monitoring.findings import CheckResult, Finding, Severity
 from ledger.queries import DEFAULT_PAGE, decode_cursor, encode_cursor, page_limit
@@ -548,7 +549,7 @@ def _can_see(actor: Actor, row: Alert, uow: UnitOfWork) -> bool:
 
 async def _visible(uow: UnitOfWork, alert_id: int, actor: Actor) -> Alert:
     _require_alert_reader(actor)
-    row = await uow.session.get(Alert, alert_id)
+    row = await uow.session.get(Alert, alert_id) if is_row_id(alert_id) else None
     # Outside the jurisdiction looks exactly like never raised.
     if row is None or not _can_see(actor, row, uow):
         raise NotFound(f"alert {alert_id} does not exist", field="id")

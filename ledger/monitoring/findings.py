@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledger.actors import Actor, Role
-from ledger.errors import Forbidden
+from ledger.errors import Forbidden, InvalidInput
 
 
 class Severity(StrEnum):
@@ -59,8 +59,13 @@ def local_day_start(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
 
 
-def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    return local_day_start(day, tz), local_day_start(day + timedelta(days=1), tz)
+def local_day_bounds(day: date, tz: ZoneInfo, *, field: str = "day") -> tuple[datetime, datetime]:
+    """Where a local day starts and ends in UTC; days at the calendar's edge (year 1, 9999) have no such
+    bounds and are refused as the caller's input rather than overflowing."""
+    try:
+        return local_day_start(day, tz), local_day_start(day + timedelta(days=1), tz)
+    except OverflowError:
+        raise InvalidInput(f"{field} {day.isoformat()} is outside the dates the ledger holds", field=field) from None
 
 
 def ratio(part: int, whole: int) -> Decimal | None:

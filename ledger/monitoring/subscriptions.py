@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlmodel import Field, SQLModel, col
 
 from ledger.actors import Actor, Role
+from ledger.db import is_row_id
 from ledger.errors import Forbidden, InvalidInput, NotFound
 from ledger.monitoring.alerts import CHANNELS
 from ledger.monitoring.findings import Severity
@@ -123,7 +124,7 @@ async def list_subscriptions(uow: UnitOfWork, actor: Actor) -> list[Subscription
 
 async def remove_subscription(uow: UnitOfWork, subscription_id: int, actor: Actor) -> SubscriptionPublic:
     async with uow:
-        row = await uow.session.get(AlertSubscription, subscription_id)
+        row = await uow.session.get(AlertSubscription, subscription_id) if is_row_id(subscription_id) else None
         owner = None if row is None or row.user_id is None else await uow.session.get(User, row.user_id)
         mine = owner is not None and owner.username == actor.user
         if row is None or not (mine or actor.is_privileged):

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from decimal import Decimal
 
+from ledger.actors import Actor
 from ledger.containers import get_container
 from ledger.errors import LedgerError
 from ledger.integrity import verify_ledger
@@ -22,18 +23,20 @@ ROUNDS = 100
 async def test_the_same_container_received_concurrently_exactly_one_wins(db: Database) -> None:
     number, codes = await delivered(db, ROUNDS)
 
-    async def attempt(code: str, plant: object, kg: str) -> str:
+    async def attempt(code: str, plant: Actor, kg: str) -> str:
         try:
-            await receive_container(db.uow(), ReceiveContainer(shipment=number, code=code, weight_kg=Decimal(kg)),
-                                    plant)  # type: ignore[arg-type]
+            await receive_container(
+                db.uow(), ReceiveContainer(shipment=number, code=code, weight_kg=Decimal(kg)), plant
+            )
             return "ok"
         except LedgerError as exc:
             return exc.code
 
     for code in codes:
         # The consigned plant twice (two scanners at two gates) and another plant, all at once.
-        outcomes = await asyncio.gather(attempt(code, tongxing, "5.000"), attempt(code, tongxing, "5.100"),
-                                        attempt(code, wanzhou, "5.000"))
+        outcomes = await asyncio.gather(
+            attempt(code, tongxing, "5.000"), attempt(code, tongxing, "5.100"), attempt(code, wanzhou, "5.000")
+        )
         assert outcomes.count("ok") == 1, (code, outcomes)
         assert outcomes[2] == "not-found"  # another plant cannot even tell the manifest exists
         assert set(outcomes[:2]) - {"ok"} <= {"version-conflict", "illegal-transition", "conflict"}
@@ -51,10 +54,15 @@ async def test_one_receive_scan_resent_concurrently_is_answered_alike_every_time
     number, codes = await delivered(db, 20)
     for code in codes:
         once = ScanIn.model_validate(
-            {"scan_id": uuid.uuid4(), "text": code, "action": ScanAction.RECEIVE, "shipment": number,
-             "weight_kg": Decimal("5.000"), "scanned_at": db.clock()}
+            {
+                "scan_id": uuid.uuid4(),
+                "text": code,
+                "action": ScanAction.RECEIVE,
+                "shipment": number,
+                "weight_kg": Decimal("5.000"),
+                "scanned_at": db.clock(),
+            }
         )
-
 
         async def resend(after_ms: float, scan: ScanIn = once) -> ScanResult:
             # Staggered by a fraction of a transaction, so that some resends look for a replay just before the
