@@ -110,6 +110,9 @@ class Container(SQLModel, table=True):
         Index("ix_container_status_registered", "status", "registered_at"),
         Index("ix_container_generator_status", "generator_uscc", "status"),
         Index("ix_container_division_status", "division", "status"),
+        # Lists page newest first on (registered_at, code): without this order in an index, the first page of a
+        # city-wide list sorts the whole history (measured: 14 ms at 25k containers, 376 ms at 2.5M).
+        Index("ix_container_registered_code", "registered_at", "code"),
     )
 
     code: str = Field(sa_column=Column(String(37), primary_key=True))
@@ -193,6 +196,7 @@ class Shipment(SQLModel, table=True):
         Index("ix_shipment_status_dispatched", "status", "dispatched_at"),
         Index("ix_shipment_receiver_status", "receiver_uscc", "status"),
         Index("ix_shipment_transporter_status", "transporter_uscc", "status"),
+        Index("ix_shipment_created_number", "created_at", "number"),
     )
 
     number: str = Field(sa_column=Column(String(14), primary_key=True))
