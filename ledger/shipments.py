@@ -1084,7 +1084,8 @@ async def propose_correction(uow: UnitOfWork, number: str, command: ProposeCorre
         check_shipment_step(row.number, T(row.status), "shipment.correction_proposed")
         parties = _party_of(row, actor)
         if not parties and not actor.is_privileged:
-            raise NotFound(f"shipment {row.number} is not in the ledger", field="shipment")
+            # A regulator sees the manifest (load_shipment checked) but is not one of its parties.
+            raise Forbidden(f"only the parties of shipment {row.number} propose corrections", field="shipment")
         unknown = sorted(set(command.fields) - CORRECTABLE)
         if unknown:
             raise InvalidInput(

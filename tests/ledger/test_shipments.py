@@ -357,6 +357,9 @@ async def test_corrections_after_signing_need_the_other_parties(db: Database) ->
         history_types = [e.type for e in await uow.events.read(f"shipment:{number}")]
     assert history_types[-2:] == ["shipment.correction_proposed", "shipment.correction_approved"]
     await refused_without_writing(db, IllegalTransition, approve_correction(db.uow(), number, 0, hospital), "applied")
+    # The city bureau sees the manifest but is not a party: it may not propose (403, not a 404 that would lie).
+    regulator_wish = ProposeCorrection(fields={"driver": "someone"}, reason="regulator's wish")
+    await refused_without_writing(db, Forbidden, propose_correction(db.uow(), number, regulator_wish, city_bureau))
 
 
 # --- disposed containers ------------------------------------------------------------------------------------
