@@ -60,3 +60,15 @@ def test_the_check_sees_imports_anywhere(tmp_path: Path) -> None:
         "from . import sibling\n"
     )
     assert imported_modules(sample) == {"typing", "litestar", "qrcode", "reportlab"}
+
+
+def test_labels_and_ledger_agree_on_codes_and_payloads() -> None:
+    """labels/ may not import the ledger, so it keeps its own copy of the code's segments: they must agree, and
+    every QR payload it prints must read back through the parser the scan API uses."""
+    from labels import CODE_SEGMENTS, label_qr_payload
+    from ledger.identifiers import CONTAINER_CODE_SEGMENTS, container_code_from_scan
+
+    assert [length for _, length in CODE_SEGMENTS] == [length for _, length in CONTAINER_CODE_SEGMENTS]
+    code = "91350100M000100Y43" + "84100101" + "20261204" + "001"
+    for base in ("http://127.0.0.1:8000", "https://wasteledger.example/city/"):
+        assert str(container_code_from_scan(label_qr_payload(base, code))) == code
