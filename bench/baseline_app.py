@@ -21,7 +21,7 @@ from litestar import Litestar, get, post
 from litestar.datastructures import State
 from litestar.exceptions import ValidationException
 
-from bench.harness import asyncpg_dsn
+from ledger.db import asyncpg_dsn
 
 TABLE_DDL = """
 CREATE TABLE IF NOT EXISTS bench_scan (

@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 
 from ledger.accounts import issue_token, load_demo_users
 from ledger.config import Settings
+from ledger.db import asyncpg_dsn
 from ledger.migrate import migrate
 from ledger.reference import load_demo_organisations
 from ledger.unit_of_work import Database
@@ -47,14 +48,6 @@ def pg_url_from_env() -> str:
         or os.environ.get("WASTELEDGER_TEST_DATABASE_URL")
         or DEFAULT_PG_URL
     )
-
-
-def asyncpg_dsn(url: str, database: str | None = None) -> str:
-    """A plain ``postgresql://`` DSN for asyncpg from a SQLAlchemy URL (optionally another database)."""
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
 
 
 def with_database(url: str, database: str) -> str:

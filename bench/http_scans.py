@@ -39,7 +39,6 @@ from sqlalchemy import event
 
 from bench.baseline_app import INSERT, TABLE_DDL
 from bench.harness import (
-    asyncpg_dsn,
     create_database,
     drop_database,
     machine,
@@ -53,6 +52,7 @@ from bench.harness import (
 from bench.scan_data import PLANT_USER, Receivable, prepare_receivables, write_items
 from ledger.accounts import authenticate
 from ledger.config import Settings
+from ledger.db import asyncpg_dsn
 from ledger.scans import ScanIn, record_scan
 from ledger.unit_of_work import Database
 

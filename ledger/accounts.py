@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -417,25 +418,75 @@ async def revoke_tokens_labelled(uow: UnitOfWork, username: str, label: str, *, 
 
 async def authenticate(uow: UnitOfWork, plaintext: str | None) -> Actor:
     """The actor behind a bearer token, or :class:`Unauthenticated` saying why not."""
-    if not plaintext:
-        raise Unauthenticated("a bearer token is required: send 'Authorization: Bearer wl_…'", field="authorization")
-    if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
-        raise Unauthenticated("this is not a wasteledger token (they start with 'wl_')", field="authorization")
+    token = PresentedToken.of(plaintext)
     async with uow.read_only():
         found = (
             await uow.session.execute(
                 select(ApiToken, User)
                 .join(User, col(User.id) == col(ApiToken.user_id))
-                .where(col(ApiToken.token_sha256) == token_digest(plaintext))
+                .where(col(ApiToken.token_sha256) == token.digest)
             )
         ).first()
         if found is None:
-            raise Unauthenticated("the token is not known", field="authorization")
-        token, user = found
-        if token.revoked_at is not None:
-            raise Unauthenticated(f"the token was revoked at {token.revoked_at.isoformat()}", field="authorization")
-        if token.expires_at <= uow.now():
-            raise Unauthenticated(f"the token expired at {token.expires_at.isoformat()}", field="authorization")
-        if not user.active:
-            raise Unauthenticated(f"user {user.username} is deactivated", field="authorization")
-        return Actor(org=user.org_uscc, user=user.username, role=Role(user.role), jurisdiction=user.jurisdiction)
+            return token_holder(None, uow.now())
+        row, user = found
+        return token_holder(
+            StoredToken(
+                revoked_at=row.revoked_at,
+                expires_at=row.expires_at,
+                username=user.username,
+                active=user.active,
+                org=user.org_uscc,
+                role=user.role,
+                jurisdiction=user.jurisdiction,
+            ),
+            uow.now(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PresentedToken:
+    """A bearer token as sent and well-formed, not yet looked up. A use case that reads the database anyway
+    (a scan) looks it up in its own read instead of a separate round trip (:func:`token_holder`)."""
+
+    plaintext: str
+
+    @classmethod
+    def of(cls, plaintext: str | None) -> PresentedToken:
+        if not plaintext:
+            raise Unauthenticated(
+                "a bearer token is required: send 'Authorization: Bearer wl_…'", field="authorization"
+            )
+        if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
+            raise Unauthenticated("this is not a wasteledger token (they start with 'wl_')", field="authorization")
+        return cls(plaintext)
+
+    @property
+    def digest(self) -> str:
+        return token_digest(self.plaintext)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredToken:
+    """What the ledger holds about a token and its user."""
+
+    revoked_at: datetime | None
+    expires_at: datetime
+    username: str
+    active: bool
+    org: str | None
+    role: str
+    jurisdiction: str | None
+
+
+def token_holder(stored: StoredToken | None, now: datetime) -> Actor:
+    """The actor a looked-up token stands for at ``now``, or :class:`Unauthenticated` saying why not."""
+    if stored is None:
+        raise Unauthenticated("the token is not known", field="authorization")
+    if stored.revoked_at is not None:
+        raise Unauthenticated(f"the token was revoked at {stored.revoked_at.isoformat()}", field="authorization")
+    if stored.expires_at <= now:
+        raise Unauthenticated(f"the token expired at {stored.expires_at.isoformat()}", field="authorization")
+    if not stored.active:
+        raise Unauthenticated(f"user {stored.username} is deactivated", field="authorization")
+    return Actor(org=stored.org, user=stored.username, role=Role(stored.role), jurisdiction=stored.jurisdiction)

@@ -209,7 +209,11 @@ async def record(
 
 def check_occurred_at(uow: UnitOfWork, moment: datetime | None, *, field: str) -> datetime:
     """A client's time for an event: defaults to now, never in the future, not older than late entry allows."""
-    now = uow.now()
+    return occurred_at_or_now(uow.now(), moment, field=field)
+
+
+def occurred_at_or_now(now: datetime, moment: datetime | None, *, field: str) -> datetime:
+    """:func:`check_occurred_at` against a given ledger time."""
     if moment is None:
         return now
     if moment > now + CLOCK_SKEW:

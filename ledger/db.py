@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -46,6 +46,14 @@ def is_row_id(value: int) -> bool:
 
 #: Execution option of the engine that read-only units of work use (SQLite then begins a deferred transaction).
 READ_ONLY_OPTION = "wasteledger_read_only"
+
+
+def asyncpg_dsn(url: str, database: str | None = None) -> str:
+    """A plain ``postgresql://`` DSN for asyncpg from the SQLAlchemy URL (optionally of another database)."""
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:

@@ -2,7 +2,11 @@
 
 A scan carries the scanner's own id (UUID). The same id sent twice is recorded once and answered with the
 same result, so a scanner that lost the answer can simply send again. A batch (an offline scanner syncing)
-runs each scan in its own savepoint: one bad scan does not sink the others.
+answers each scan on its own: one bad scan does not sink the others.
+
+Scans are the hot path (every container passes the plant's gate twice). On PostgreSQL, receive, refuse and
+dispose scans go through :mod:`ledger.scans_pg`: the same rules, read in one statement and written in one. Every
+other case (SQLite, collection scans, the disposal that closes a manifest) runs through the unit of work here.
 """
 
 from __future__ import annotations
@@ -17,17 +21,19 @@ from pydantic import AwareDatetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
+from ledger.accounts import PresentedToken, authenticate
 from ledger.actors import Actor
 from ledger.canonical import canonical_json, sha256_text
 from ledger.containers import load_container
 from ledger.errors import Conflict, InvalidInput, LedgerError
 from ledger.identifiers import container_code_from_scan
 from ledger.shipments import (
-    DisposeContainers,
     ReceiveContainer,
     RefuseContainer,
     add_containers_in,
-    dispose_containers_in,
+    check_scan_time,
+    close_if_done,
+    dispose_container_in,
     receive_container_in,
     refuse_container_in,
 )
@@ -71,24 +77,36 @@ class ScanResult(SQLModel):
     """True when this scan id had already been recorded: this is the first answer again."""
 
 
-def _digest(scan: ScanIn) -> str:
+Credential = Actor | PresentedToken
+"""Who scans: an authenticated actor, or a bearer token that the scan's own read authenticates."""
+
+
+def request_digest(scan: ScanIn) -> str:
+    """What a scan id is bound to: the scan as sent."""
     return sha256_text(canonical_json(scan.model_dump(mode="json")))
 
 
-def _require(value: Any, field: str, action: ScanAction) -> Any:
+def require(value: Any, field: str, action: ScanAction) -> Any:
     if value is None:
         raise InvalidInput(f"a {action} scan needs {field}", field=field)
     return value
 
 
+def replayed(
+    scan: ScanIn, actor: Actor, *, seen_digest: str, seen_org: str | None, seen_result: dict[str, Any]
+) -> ScanResult:
+    """The first answer to a scan id seen before: only for the same scan, and only to the same party."""
+    if seen_digest != request_digest(scan) or seen_org != actor.org:
+        raise Conflict(f"scan id {scan.scan_id} was already used for a different scan", field="scan_id")
+    return ScanResult.model_validate({**seen_result, "duplicate": True})
+
+
 async def _replay(uow: UnitOfWork, scan: ScanIn, actor: Actor) -> ScanResult | None:
-    """The recorded answer for a scan id seen before (the same scan only, and only to the same party)."""
+    """The recorded answer for a scan id seen before, if any (see :func:`replayed`)."""
     seen = await uow.session.get(Scan, str(scan.scan_id))
     if seen is None:
         return None
-    if seen.request_sha256 != _digest(scan) or seen.actor_org != actor.org:
-        raise Conflict(f"scan id {scan.scan_id} was already used for a different scan", field="scan_id")
-    return ScanResult.model_validate({**seen.result, "duplicate": True})
+    return replayed(scan, actor, seen_digest=seen.request_sha256, seen_org=seen.actor_org, seen_result=seen.result)
 
 
 async def _recorded_meanwhile(uow: UnitOfWork, scan: ScanIn, actor: Actor) -> ScanResult | None:
@@ -108,25 +126,26 @@ async def record_scan_in(uow: UnitOfWork, scan: ScanIn, actor: Actor) -> ScanRes
     code = str(container_code_from_scan(scan.text))
     detail: dict[str, Any]
     if scan.action == ScanAction.DISPOSE:
-        method = _require(scan.method, "method", scan.action)
-        await dispose_containers_in(
-            uow, DisposeContainers(codes=[code], method=method, line=scan.line, disposed_at=scan.scanned_at), actor
-        )
-        detail = {"method": method.upper(), "line": scan.line}
+        method = require(scan.method, "method", scan.action)
+        disposed_at = check_scan_time(uow, scan.scanned_at)
+        container = await dispose_container_in(uow, code, method, scan.line, disposed_at, actor, field="code")
+        if container.shipment_number:
+            await close_if_done(uow, container.shipment_number, actor)
+        detail = {"method": container.method, "line": scan.line}
     else:
-        shipment = _require(scan.shipment, "shipment", scan.action)
+        shipment = require(scan.shipment, "shipment", scan.action)
         if scan.action == ScanAction.COLLECT:
             row = await add_containers_in(uow, shipment, [code], actor)
             detail = {"containers_on_manifest": len(row.container_codes)}
         elif scan.action == ScanAction.RECEIVE:
-            weight = _require(scan.weight_kg, "weight_kg", scan.action)
+            weight = require(scan.weight_kg, "weight_kg", scan.action)
             detail = await receive_container_in(
                 uow,
                 ReceiveContainer(shipment=shipment, code=code, weight_kg=weight, scanned_at=scan.scanned_at),
                 actor,
             )
         else:
-            reason = _require(scan.reason, "reason", scan.action)
+            reason = require(scan.reason, "reason", scan.action)
             detail = await refuse_container_in(
                 uow,
                 RefuseContainer(
@@ -150,7 +169,7 @@ async def record_scan_in(uow: UnitOfWork, scan: ScanIn, actor: Actor) -> ScanRes
             actor_org=actor.org,
             action=scan.action,
             code=code,
-            request_sha256=_digest(scan),
+            request_sha256=request_digest(scan),
             result=result.model_dump(mode="json"),
             recorded_at=result.recorded_at,
         )
@@ -162,8 +181,20 @@ async def record_scan_in(uow: UnitOfWork, scan: ScanIn, actor: Actor) -> ScanRes
     return result
 
 
-async def record_scan(db: Database, scan: ScanIn, actor: Actor) -> ScanResult:
+async def record_scan(db: Database, scan: ScanIn, who: Credential) -> ScanResult:
     """Record one scan; resending the same scan id returns the first answer."""
+    if db.dialect == "postgresql" and scan.action != ScanAction.COLLECT:
+        from ledger.scans_pg import NeedsUnitOfWork, record_scan_pg
+
+        try:
+            return await record_scan_pg(db, scan, who)
+        except NeedsUnitOfWork as handover:
+            who = handover.actor
+    actor = who if isinstance(who, Actor) else await authenticate(db.uow(), who.plaintext)
+    return await _record_scan_in_unit(db, scan, actor)
+
+
+async def _record_scan_in_unit(db: Database, scan: ScanIn, actor: Actor) -> ScanResult:
     try:
         async with db.uow() as uow:
             result = await record_scan_in(uow, scan, actor)
@@ -204,7 +235,7 @@ async def record_scans(db: Database, scans: list[ScanIn], actor: Actor) -> list[
         answers = []
         for scan in scans:
             try:
-                answers.append(await record_scan(db, scan, actor))
+                answers.append(await _record_scan_in_unit(db, scan, actor))
             except LedgerError as exc:
                 answers.append(exc)
         return answers

@@ -21,6 +21,7 @@ from sqlmodel import Field, SQLModel, col
 
 from ledger.actors import SYSTEM, Actor
 from ledger.canonical import mapping_digest
+from ledger.catalogue import Catalogue
 from ledger.containers import check_occurred_at, load_container, record, require_party
 from ledger.errors import (
     FieldLocked,
@@ -843,15 +844,102 @@ async def deliver(
 
 async def _arrived(uow: UnitOfWork, number: str, code: str, actor: Actor) -> tuple[Shipment, Container]:
     row = await load_shipment(uow, number, actor=actor)
+    check_arrival(row, actor)
+    container = await load_container(uow, code)
+    check_on_manifest(row, container, listed=container.code in row.container_codes)
+    return row, container
+
+
+# The rules of the steps at the plant's gate, apart from their reads and writes: the unit-of-work services
+# below and the PostgreSQL scan path (ledger.scans_pg) both apply them, in the same order.
+
+
+def check_arrival(row: Shipment, actor: Actor) -> None:
+    """A container of ``row`` may be scanned at receipt: the manifest is on its way and ``actor`` receives it."""
     if T(row.status) not in (T.DISPATCHED, T.DELIVERED):
         raise IllegalTransition(
             f"shipment {row.number}", row.status, "scan its containers at receipt", field="shipment"
         )
     _require(row, actor, Party.RECEIVER, "receive its containers")
-    container = await load_container(uow, code)
-    if container.code not in row.container_codes or container.shipment_number != row.number:
+
+
+def check_on_manifest(row: Shipment, container: Container, *, listed: bool) -> None:
+    """``listed``: the manifest's container list holds the container's code."""
+    if not listed or container.shipment_number != row.number:
         raise InvalidInput(f"container {container.code} is not on shipment {row.number}", field="code")
-    return row, container
+
+
+def receipt_facts(
+    row: Shipment,
+    container: Container,
+    receiver: Organisation | None,
+    plant: Plant | None,
+    weight_kg: Decimal,
+    tolerance: Decimal,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``container.received`` payload and the answer's details, after checking who receives and its licence."""
+    if receiver is None or receiver.kind not in ("plant", "generator"):
+        raise InvalidInput(f"{row.receiver_uscc} is not a registered plant or generator", field="receiver")
+    if receiver.kind == "generator":
+        raise InvalidInput("a return is signed by the generator without weighing; sign the receipt", field="code")
+    _check_licensed(plant, receiver, [container.waste_code], "code")
+    received_g = kg_to_g(weight_kg)
+    deviation = (Decimal(received_g - container.weight_g) / Decimal(container.weight_g)).quantize(Decimal("0.0001"))
+    discrepancy = abs(deviation) > tolerance
+    payload = {
+        "shipment": row.number,
+        "plant": row.receiver_uscc,
+        "weight_kg": weight_kg,
+        "declared_kg": g_to_kg(container.weight_g),
+        "deviation": deviation,
+        "discrepancy": discrepancy,
+    }
+    detail = {
+        "weight_kg": str(weight_kg),
+        "declared_kg": str(g_to_kg(container.weight_g)),
+        "discrepancy": discrepancy,
+        "deviation": str(deviation),
+    }
+    return payload, detail
+
+
+def refusal_facts(row: Shipment, reason: str, weight_kg: Decimal | None) -> dict[str, Any]:
+    """The ``container.refused`` payload: custody goes back to the transporter."""
+    return {
+        "shipment": row.number,
+        "plant": row.receiver_uscc,
+        "transporter": row.transporter_uscc,
+        "reason": reason,
+        "weight_kg": weight_kg,
+    }
+
+
+def disposal_facts(
+    container: Container,
+    actor: Actor,
+    method_code: str,
+    line: str,
+    plant: Plant | None,
+    catalogue: Catalogue,
+    *,
+    field: str,
+) -> dict[str, Any]:
+    """The ``container.disposed`` payload, after checking custody and the plant's licence for method and waste.
+    ``plant``: the organisation holding the container, if it is a plant."""
+    if not (actor.is_privileged or container.custodian_uscc == actor.org):
+        raise NotFound(f"container {container.code} is not in your custody", field=field)
+    waste = catalogue.waste_type(container.waste_code)
+    method = catalogue.method(method_code, waste=waste)
+    if plant is None or method.code not in plant.licensed_methods:
+        raise NotLicensed(f"plant {container.custodian_uscc} is not licensed for method {method.code}", field="method")
+    if container.waste_code not in plant.licensed_waste_codes:
+        raise NotLicensed(f"plant {plant.uscc} is not licensed for {container.waste_code}", field=field)
+    return {
+        "plant": container.custodian_uscc,
+        "method": method.code,
+        "line": line,
+        "shipment": container.shipment_number,
+    }
 
 
 async def receive_container(uow: UnitOfWork, command: ReceiveContainer, actor: Actor) -> dict[str, Any]:
@@ -864,38 +952,12 @@ async def receive_container(uow: UnitOfWork, command: ReceiveContainer, actor: A
 
 async def receive_container_in(uow: UnitOfWork, command: ReceiveContainer, actor: Actor) -> dict[str, Any]:
     row, container = await _arrived(uow, command.shipment, command.code, actor)
-    receiver = await _organisation(uow, row.receiver_uscc, "receiver", "plant", "generator")
-    if receiver.kind == "generator":
-        raise InvalidInput("a return is signed by the generator without weighing; sign the receipt", field="code")
-    _check_licensed(await _plant_licence(uow, receiver.uscc), receiver, [container.waste_code], "code")
-    received_g = kg_to_g(command.weight_kg)
-    deviation = (Decimal(received_g - container.weight_g) / Decimal(container.weight_g)).quantize(Decimal("0.0001"))
-    discrepancy = abs(deviation) > uow.settings.weight_tolerance
+    receiver = await uow.session.get(Organisation, row.receiver_uscc)
+    plant = await _plant_licence(uow, row.receiver_uscc)
+    payload, detail = receipt_facts(row, container, receiver, plant, command.weight_kg, uow.settings.weight_tolerance)
     scanned_at = check_scan_time(uow, command.scanned_at)
-    await record(
-        uow,
-        container,
-        container.code,
-        "container.received",
-        {
-            "shipment": row.number,
-            "plant": row.receiver_uscc,
-            "weight_kg": command.weight_kg,
-            "declared_kg": g_to_kg(container.weight_g),
-            "deviation": deviation,
-            "discrepancy": discrepancy,
-        },
-        actor=actor,
-        occurred_at=scanned_at,
-    )
-    return {
-        "code": container.code,
-        "status": container.status,
-        "weight_kg": str(command.weight_kg),
-        "declared_kg": str(g_to_kg(container.weight_g)),
-        "discrepancy": discrepancy,
-        "deviation": str(deviation),
-    }
+    await record(uow, container, container.code, "container.received", payload, actor=actor, occurred_at=scanned_at)
+    return {"code": container.code, "status": container.status, **detail}
 
 
 def check_scan_time(uow: UnitOfWork, moment: datetime | None) -> datetime:
@@ -918,13 +980,7 @@ async def refuse_container_in(uow: UnitOfWork, command: RefuseContainer, actor: 
         container,
         container.code,
         "container.refused",
-        {
-            "shipment": row.number,
-            "plant": row.receiver_uscc,
-            "transporter": row.transporter_uscc,
-            "reason": command.reason,
-            "weight_kg": command.weight_kg,
-        },
+        refusal_facts(row, command.reason, command.weight_kg),
         actor=actor,
         occurred_at=check_scan_time(uow, command.scanned_at),
     )
@@ -1043,38 +1099,30 @@ async def dispose_containers_in(uow: UnitOfWork, command: DisposeContainers, act
     if len(set(command.codes)) != len(command.codes):
         raise InvalidInput("a container is listed twice", field="codes")
     for index, code in enumerate(command.codes):
-        field = f"codes[{index}]"
-        container = await load_container(uow, code, field=field)
-        if not (actor.is_privileged or container.custodian_uscc == actor.org):
-            raise NotFound(f"container {container.code} is not in your custody", field=field)
-        waste = uow.catalogue.waste_type(container.waste_code)
-        method = uow.catalogue.method(command.method, waste=waste)
-        plant = await uow.session.get(Plant, container.custodian_uscc)
-        if plant is None or method.code not in plant.licensed_methods:
-            raise NotLicensed(
-                f"plant {container.custodian_uscc} is not licensed for method {method.code}", field="method"
-            )
-        if container.waste_code not in plant.licensed_waste_codes:
-            raise NotLicensed(f"plant {plant.uscc} is not licensed for {container.waste_code}", field=field)
-        await record(
-            uow,
-            container,
-            container.code,
-            "container.disposed",
-            {
-                "plant": container.custodian_uscc,
-                "method": method.code,
-                "line": command.line,
-                "shipment": container.shipment_number,
-            },
-            actor=actor,
-            occurred_at=disposed_at,
+        container = await dispose_container_in(
+            uow, code, command.method, command.line, disposed_at, actor, field=f"codes[{index}]"
         )
         if container.shipment_number:
             touched.add(container.shipment_number)
     for number in sorted(touched):
-        await _close_if_done(uow, await load_shipment(uow, number), actor)
+        await close_if_done(uow, number, actor)
     return list(command.codes)
+
+
+async def dispose_container_in(
+    uow: UnitOfWork, code: str, method: str, line: str, disposed_at: datetime, actor: Actor, *, field: str
+) -> Container:
+    """One container disposed of; the caller closes its manifest if this was the last (:func:`close_if_done`)."""
+    container = await load_container(uow, code, field=field)
+    plant = await uow.session.get(Plant, container.custodian_uscc)
+    payload = disposal_facts(container, actor, method, line, plant, uow.catalogue, field=field)
+    await record(uow, container, container.code, "container.disposed", payload, actor=actor, occurred_at=disposed_at)
+    return container
+
+
+async def close_if_done(uow: UnitOfWork, number: str, actor: Actor) -> Shipment:
+    """Close manifest ``number`` if its last accepted container is disposed of."""
+    return await _close_if_done(uow, await load_shipment(uow, number), actor)
 
 
 async def propose_correction(uow: UnitOfWork, number: str, command: ProposeCorrection, actor: Actor) -> ShipmentPublic:

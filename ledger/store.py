@@ -66,6 +66,16 @@ class RecordedEvent:
         )
 
     @classmethod
+    def from_values(cls, seq: int, values: Mapping[str, Any]) -> RecordedEvent:
+        """The event from the column values :func:`seal` made and the sequence number the insert gave it."""
+        return cls(
+            seq=seq,
+            payload=json.loads(values["payload"]),
+            payload_text=values["payload"],
+            **{name: values[name] for name in _HEADER},
+        )
+
+    @classmethod
     def from_row(cls, row: Any) -> RecordedEvent:
         return cls(
             seq=row.seq,
@@ -81,6 +91,28 @@ class RecordedEvent:
             hash=row.hash,
             payload_text=row.payload,
         )
+
+
+_HEADER = ("stream", "version", "type", "occurred_at", "recorded_at", "actor_org", "actor_user", "prev_hash", "hash")
+
+
+def seal(
+    stream: str, version: int, prev_hash: str, new: NewEvent, *, actor: Actor, recorded_at: datetime
+) -> dict[str, Any]:
+    """The column values of ``new`` as version ``version`` of ``stream``: canonical payload, chained hash.
+    Every writer of the log (the event store, the PostgreSQL scan path) seals events here."""
+    payload = canonical_json(dict(new.payload))
+    header: dict[str, Any] = {
+        "stream": stream,
+        "version": version,
+        "type": new.type,
+        "occurred_at": new.occurred_at,
+        "recorded_at": recorded_at,
+        "actor_org": actor.org,
+        "actor_user": actor.user,
+        "prev_hash": prev_hash,
+    }
+    return {**header, "payload": payload, "hash": event_hash(**header, payload=payload)}
 
 
 _EVENT = LedgerEvent.__table__  # type: ignore[attr-defined]
@@ -125,30 +157,7 @@ class EventStore:
         recorded: list[RecordedEvent] = []
         for new in events:
             version += 1
-            payload = canonical_json(dict(new.payload))
-            digest = event_hash(
-                stream=stream,
-                version=version,
-                type=new.type,
-                occurred_at=new.occurred_at,
-                recorded_at=recorded_at,
-                actor_org=actor.org,
-                actor_user=actor.user,
-                payload=payload,
-                prev_hash=prev_hash,
-            )
-            values = {
-                "stream": stream,
-                "version": version,
-                "type": new.type,
-                "occurred_at": new.occurred_at,
-                "recorded_at": recorded_at,
-                "actor_org": actor.org,
-                "actor_user": actor.user,
-                "payload": payload,
-                "prev_hash": prev_hash,
-                "hash": digest,
-            }
+            values = seal(stream, version, prev_hash, new, actor=actor, recorded_at=recorded_at)
             try:
                 inserted = await self._session.execute(insert(_EVENT).values(values).returning(_EVENT.c.seq))
                 seq = inserted.scalar_one()
@@ -159,23 +168,8 @@ class EventStore:
                     field="stream",
                     stream=stream,
                 ) from exc
-            recorded.append(
-                RecordedEvent(
-                    seq=seq,
-                    stream=stream,
-                    version=version,
-                    type=new.type,
-                    occurred_at=new.occurred_at,
-                    recorded_at=recorded_at,
-                    actor_org=actor.org,
-                    actor_user=actor.user,
-                    payload=json.loads(payload),
-                    prev_hash=prev_hash,
-                    hash=digest,
-                    payload_text=payload,
-                )
-            )
-            prev_hash = digest
+            recorded.append(RecordedEvent.from_values(seq, values))
+            prev_hash = values["hash"]
         return recorded
 
     async def read(self, stream: str) -> list[RecordedEvent]:

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+import asyncpg
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ledger.catalogue import Catalogue, load_catalogue
 from ledger.config import Settings
-from ledger.db import READ_ONLY_OPTION, create_engine
+from ledger.db import READ_ONLY_OPTION, asyncpg_dsn, create_engine
 from ledger.errors import Conflict
 from ledger.store import EventStore
 
 Clock = Callable[[], datetime]
+#: Connections of the statement pool (PostgreSQL): as many as the ORM engine keeps open, beside it.
+STATEMENT_POOL_SIZE = 10
 
 
 def system_clock() -> datetime:
@@ -39,6 +43,8 @@ class Database:
         self.clock = clock
         self.catalogue = catalogue or load_catalogue()
         self.read_engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
+        self._statement_pool: Any = None
+        self._statement_pool_lock = asyncio.Lock()
 
     @property
     def dialect(self) -> str:
@@ -47,8 +53,34 @@ class Database:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self)
 
+    async def statement_pool(self) -> Any:
+        """PostgreSQL only: a pool of plain asyncpg connections for the hot paths that bypass the ORM (scans).
+
+        Created on first use, closed by :meth:`dispose`. A released connection is not reset with a round trip
+        (asyncpg's default): those paths run single statements in autocommit and never change session state,
+        and asyncpg still rolls back any transaction left open.
+        """
+        if self._statement_pool is None:
+            async with self._statement_pool_lock:
+                if self._statement_pool is None:
+                    self._statement_pool = await asyncpg.create_pool(
+                        asyncpg_dsn(self.settings.database_url),
+                        min_size=0,
+                        max_size=STATEMENT_POOL_SIZE,
+                        max_inactive_connection_lifetime=60,
+                        reset=_no_session_state_to_reset,
+                    )
+        return self._statement_pool
+
     async def dispose(self) -> None:
+        if self._statement_pool is not None:
+            await self._statement_pool.close()
+            self._statement_pool = None
         await self.engine.dispose()
+
+
+async def _no_session_state_to_reset(connection: Any) -> None:
+    return None
 
 
 class UnitOfWork:

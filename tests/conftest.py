@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from ledger.config import Settings
+from ledger.db import asyncpg_dsn
 from ledger.migrate import migrate
 from ledger.reference import load_demo_organisations
 from ledger.unit_of_work import Database
@@ -55,13 +56,6 @@ async def _prepare(url: str) -> None:
         await db.dispose()
 
 
-def _asyncpg_dsn(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
 def _require_postgres() -> None:
     if PG_URL:
         return
@@ -84,7 +78,7 @@ def postgres_template() -> Iterator[str]:
     name = f"wl_template_{os.getpid()}"
 
     async def create() -> None:
-        admin = await asyncpg.connect(_asyncpg_dsn(PG_URL))
+        admin = await asyncpg.connect(asyncpg_dsn(PG_URL))
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.execute(f'CREATE DATABASE "{name}"')
@@ -93,7 +87,7 @@ def postgres_template() -> Iterator[str]:
         await _prepare(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
 
     async def drop() -> None:
-        admin = await asyncpg.connect(_asyncpg_dsn(PG_URL))
+        admin = await asyncpg.connect(asyncpg_dsn(PG_URL))
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
@@ -131,7 +125,7 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     name = f"wl_test_{uuid.uuid4().hex[:12]}"
 
     async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(_asyncpg_dsn(PG_URL))
+        connection = await asyncpg.connect(asyncpg_dsn(PG_URL))
         try:
             await connection.execute(sql)
         finally:
