@@ -211,9 +211,10 @@ async def _record_scan_in_unit(db: Database, scan: ScanIn, actor: Actor) -> Scan
         return replay
 
 
-async def record_scans(db: Database, scans: list[ScanIn], actor: Actor) -> list[ScanResult | LedgerError]:
+async def record_scans(db: Database, scans: list[ScanIn], who: Credential) -> list[ScanResult | LedgerError]:
     """A batch of up to 1,000 scans, each answered on its own (a result or the error that refused it);
     the batch commits what succeeded."""
+    actor = who if isinstance(who, Actor) else await authenticate(db.uow(), who.plaintext)
     if len(scans) > MAX_BATCH:
         raise InvalidInput(f"a batch holds at most {MAX_BATCH} scans, not {len(scans)}", field="scans")
     if len({s.scan_id for s in scans}) != len(scans):

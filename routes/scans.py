@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 from sqlmodel import Field, SQLModel
 
-from ledger.actors import Actor
+from ledger.accounts import PresentedToken
 from ledger.scans import MAX_BATCH, ScanIn, ScanResult, record_scan, record_scans
 from ledger.unit_of_work import Database
-from routes.auth import SECURITY
+from routes.auth import SECURITY, TOKEN_CHECKED_BY_USE_CASE, provide_token
 from routes.problems import problem_body
 
 
@@ -33,20 +33,22 @@ class ScanController(Controller):
     path = "/api/v1/scans"
     tags = ("scans",)
     security = SECURITY
+    opt = TOKEN_CHECKED_BY_USE_CASE
+    dependencies = {"token": Provide(provide_token)}  # noqa: RUF012 (Litestar's own class attribute)
 
     @post("/", status_code=HTTP_200_OK)
     async def scan(
-        self, db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[ScanIn]
+        self, db: NamedDependency[Database], token: NamedDependency[PresentedToken], data: JSONBody[ScanIn]
     ) -> ScanResult:
         """Record one scan; sending the same scan id again returns the first answer (``duplicate: true``)."""
-        return await record_scan(db, data, actor)
+        return await record_scan(db, data, token)
 
     @post("/batch", status_code=HTTP_200_OK)
     async def batch(
-        self, db: NamedDependency[Database], actor: NamedDependency[Actor], data: JSONBody[ScanBatch]
+        self, db: NamedDependency[Database], token: NamedDependency[PresentedToken], data: JSONBody[ScanBatch]
     ) -> ScanBatchAnswer:
         """Up to 1,000 scans, each answered on its own: one bad scan does not sink the others."""
-        outcomes = await record_scans(db, data.scans, actor)
+        outcomes = await record_scans(db, data.scans, token)
         answers: list[dict[str, Any]] = []
         for scan, outcome in zip(data.scans, outcomes, strict=True):
             if isinstance(outcome, ScanResult):
