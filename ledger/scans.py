@@ -56,7 +56,7 @@ class ScanIn(SQLModel):
     scan_id: UUID = Field(description="the scanner's own id for this scan; resending it is safe")
     text: str = Field(min_length=1, max_length=512, description="what the scanner read: the code or the label URL")
     action: ScanAction
-    shipment: str | None = Field(default=None, min_length=14, max_length=14, regex=r"^\d{14}$")
+    shipment: str | None = Field(default=None, min_length=14, max_length=14, schema_extra={"pattern": r"^[0-9]{14}$"})
     weight_kg: Decimal | None = Field(default=None, gt=0, le=50000, max_digits=11, decimal_places=3)
     method: str | None = Field(default=None, max_length=4)
     line: str = Field(default="", max_length=40)
@@ -219,7 +219,19 @@ async def record_scans(db: Database, scans: list[ScanIn], who: Credential) -> li
         raise InvalidInput(f"a batch holds at most {MAX_BATCH} scans, not {len(scans)}", field="scans")
     if len({s.scan_id for s in scans}) != len(scans):
         raise InvalidInput("a scan id appears twice in the batch", field="scans")
-    answers: list[ScanResult | LedgerError] = []
+    if db.dialect == "postgresql":
+        from ledger.scans_pg import NeedsUnitOfWork, record_scans_pg
+
+        answers: list[ScanResult | LedgerError] = []
+        for scan, outcome in zip(scans, await record_scans_pg(db, scans, actor), strict=True):
+            if isinstance(outcome, NeedsUnitOfWork):
+                try:
+                    outcome = await _record_scan_in_unit(db, scan, actor)
+                except LedgerError as exc:
+                    outcome = exc
+            answers.append(outcome)
+        return answers
+    answers = []
     try:
         async with db.uow() as uow:
             for scan in scans:

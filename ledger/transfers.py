@@ -41,20 +41,20 @@ def quota_stream(quota_id: str) -> str:
 class CreateWhiteListEntry(SQLModel):
     """A line of the yearly white list: receiver × waste (code or category) × quantity."""
 
-    id: str = Field(min_length=3, max_length=40, regex=r"^[A-Za-z0-9-]+$")
+    id: str = Field(min_length=3, max_length=40, schema_extra={"pattern": r"^[A-Za-z0-9-]+$"})
     year: int = Field(ge=2020, le=2099)
     origin_province: str = Field(min_length=2, max_length=2)
     destination_province: str = Field(min_length=2, max_length=2)
     receiver: str = Field(min_length=18, max_length=18)
     waste_code: str | None = Field(default=None, max_length=10)
-    category: str | None = Field(default=None, regex=r"^HW\d\d$")
+    category: str | None = Field(default=None, schema_extra={"pattern": r"^HW[0-9]{2}$"})
     quantity_t: Decimal = Field(gt=0, le=1_000_000, max_digits=13, decimal_places=3)
 
 
 class CreateApproval(SQLModel):
     """A transfer approval given by the origin province with the destination province's consent."""
 
-    number: str = Field(min_length=3, max_length=40, regex=r"^[A-Za-z0-9-]+$")
+    number: str = Field(min_length=3, max_length=40, schema_extra={"pattern": r"^[A-Za-z0-9-]+$"})
     generator: str = Field(min_length=18, max_length=18)
     receiver: str = Field(min_length=18, max_length=18)
     waste_codes: list[str] = Field(min_length=1, max_length=50)

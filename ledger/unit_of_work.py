@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -45,6 +46,7 @@ class Database:
         self.read_engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
         self._statement_pool: Any = None
         self._statement_pool_lock = asyncio.Lock()
+        self._statement_gate = asyncio.Semaphore(STATEMENT_POOL_SIZE)
 
     @property
     def dialect(self) -> str:
@@ -53,13 +55,22 @@ class Database:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self)
 
-    async def statement_pool(self) -> Any:
-        """PostgreSQL only: a pool of plain asyncpg connections for the hot paths that bypass the ORM (scans).
+    @asynccontextmanager
+    async def statement_connection(self) -> AsyncIterator[Any]:
+        """PostgreSQL only: a plain asyncpg connection for the hot paths that bypass the ORM (scans).
 
-        Created on first use, closed by :meth:`dispose`. A released connection is not reset with a round trip
-        (asyncpg's default): those paths run single statements in autocommit and never change session state,
-        and asyncpg still rolls back any transaction left open.
+        From a pool created on first use and closed by :meth:`dispose`. Requests queue for it first-come
+        first-served: asyncpg's pool lets a newcomer take a connection that was just handed to a waiter, who
+        then queues again at the back, so under load some requests waited ten times the median.
         """
+        pool = await self._statement_pool_ready()
+        async with self._statement_gate, pool.acquire() as connection:
+            yield connection
+
+    async def _statement_pool_ready(self) -> Any:
+        # A released connection is not reset with a round trip (asyncpg's default): the statement paths run
+        # single statements in autocommit and never change session state, and asyncpg still rolls back any
+        # transaction left open. Their statements look rows up by key, so one generic plan serves all values.
         if self._statement_pool is None:
             async with self._statement_pool_lock:
                 if self._statement_pool is None:
@@ -68,6 +79,7 @@ class Database:
                         min_size=0,
                         max_size=STATEMENT_POOL_SIZE,
                         max_inactive_connection_lifetime=60,
+                        server_settings={"plan_cache_mode": "force_generic_plan"},
                         reset=_no_session_state_to_reset,
                     )
         return self._statement_pool

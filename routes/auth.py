@@ -5,8 +5,8 @@ health check) or lives under ``/schema``: a new endpoint is closed until someone
 receive the actor as the ``actor`` dependency and pass it to the ledger, which decides what it may see and do.
 
 Routes marked :data:`TOKEN_CHECKED_BY_USE_CASE` (the scans, the hot path) still need a well-formed bearer
-token to get past the middleware, but it is looked up by the use case in its own read (``token`` dependency):
-one round trip fewer, and the same answers to unknown, expired and revoked tokens.
+token to get past the middleware, but it is looked up by the use case in its own read (the handler passes
+``request.auth`` on): one round trip fewer, and the same answers to unknown, expired and revoked tokens.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ledger.unit_of_work import Database
 
 #: Route option that makes a route public.
 PUBLIC = {"exclude_from_auth": True}
-#: Route option: the middleware checks the token's form only; the use case looks it up (``token`` dependency).
+#: Route option: the middleware checks the token's form only; the use case looks it up (``request.auth``).
 TOKEN_CHECKED_BY_USE_CASE = {"token_checked_by_use_case": True}
 SECURITY_SCHEME = "BearerToken"
 SECURITY: list[SecurityRequirement] = [{SECURITY_SCHEME: []}]
@@ -68,8 +68,3 @@ def auth_middleware() -> DefineMiddleware:
 async def provide_actor(request: Request[Actor, None, Any]) -> Actor:
     """The authenticated actor (set by :class:`BearerTokenMiddleware`)."""
     return request.user
-
-
-async def provide_token(request: Request[None, PresentedToken, Any]) -> PresentedToken:
-    """The well-formed, not yet looked-up token of a :data:`TOKEN_CHECKED_BY_USE_CASE` route."""
-    return request.auth

@@ -17,8 +17,7 @@ from tests.ledger.test_shipments import delivered
 
 async def test_public_view_shows_no_weights_or_people_and_verifies_the_chain(db: Database) -> None:
     number, codes = await delivered(db, 1)
-    await receive_container(db.uow(), ReceiveContainer(shipment=number, code=codes[0], weight_kg=Decimal(5)),
-                            tongxing)
+    await receive_container(db.uow(), ReceiveContainer(shipment=number, code=codes[0], weight_kg=Decimal(5)), tongxing)
     view = await public_container(db.uow(), codes[0])
     dumped = view.model_dump()
     assert view.status == "received" and view.plant_name_zh and view.chain_verifies and view.events == 3
@@ -30,8 +29,13 @@ async def test_public_view_shows_no_weights_or_people_and_verifies_the_chain(db:
             await connection.execute(text("ALTER TABLE ledger_event DISABLE TRIGGER USER"))
         else:
             await connection.execute(text("DROP TRIGGER IF EXISTS ledger_event_no_update"))
-        await connection.execute(text("UPDATE ledger_event SET payload = replace(payload, '\"5\"', '\"4\"') "
-                                      "WHERE stream = :code AND type = 'container.received'"), {"code": codes[0]})
+        await connection.execute(
+            text(
+                "UPDATE ledger_event SET payload = replace(payload, '\"5\"', '\"4\"') "
+                "WHERE stream = :code AND type = 'container.received'"
+            ),
+            {"code": codes[0]},
+        )
     assert not (await public_container(db.uow(), codes[0])).chain_verifies
 
 
@@ -40,8 +44,7 @@ async def test_printed_manifest_matches_until_the_ledger_moves_on(db: Database) 
     printed = (await get_shipment(db.uow(), number)).content_hash
     assert (await check_manifest(db.uow(), number, printed)).matches
     assert not (await check_manifest(db.uow(), number, "0" * 64)).matches
-    await receive_container(db.uow(), ReceiveContainer(shipment=number, code=codes[0], weight_kg=Decimal(5)),
-                            tongxing)
+    await receive_container(db.uow(), ReceiveContainer(shipment=number, code=codes[0], weight_kg=Decimal(5)), tongxing)
     assert not (await check_manifest(db.uow(), number, printed)).matches  # a receipt weight was added since
     with pytest.raises(NotFound):
         await check_manifest(db.uow(), number[:-6] + "999999", printed)

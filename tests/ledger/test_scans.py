@@ -7,6 +7,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
 from ledger.errors import Conflict, InvalidIdentifier, InvalidInput
 from ledger.identifiers import container_code_from_scan
@@ -159,3 +160,20 @@ async def test_batch_limits(db: Database, clock: FakeClock) -> None:
         await record_scans(db, [one, one], carrier)
     with pytest.raises(InvalidInput, match="at most 1000"):
         await record_scans(db, [one] * 1001, carrier)
+
+
+@pytest.mark.parametrize(
+    "number", ["2026500100000\x00", "２０２６５００１０００００１", "٢٠٢٦٥٠٠١٠٠٠٠٠١", "2026500100000a"]
+)
+def test_a_manifest_number_is_fourteen_ascii_digits(number: str) -> None:
+    # SQLModel's Field(regex=…) is silently ignored under pydantic 2: the pattern must really be enforced.
+    body = {
+        "scan_id": uuid.uuid4(),
+        "text": "x",
+        "action": "receive",
+        "shipment": number,
+        "scanned_at": "2026-12-04T10:00:00Z",
+    }
+    with pytest.raises(ValidationError, match="pattern"):
+        ScanIn.model_validate(body)
+    assert ScanIn.model_validate({**body, "shipment": "20265001000001"}).shipment == "20265001000001"

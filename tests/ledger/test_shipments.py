@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from ledger.actors import SYSTEM, Actor, Role
 from ledger.containers import Packaging, RegisterContainer, get_container, register_container
@@ -771,3 +772,19 @@ async def test_system_actor_can_step_in(db: Database) -> None:
     number, _ = await draft(db, 1)
     signed = await sign_as_generator(db.uow(), number, SYSTEM)
     assert signed.signatures["generator"]["user"] == "system"
+
+
+@pytest.mark.parametrize(("field", "value"), [("id", "WL 2026 001"), ("id", "WL-2026-００１"), ("category", "HW٣١")])
+def test_white_list_identifiers_keep_their_pattern(field: str, value: str) -> None:
+    entry = {
+        "id": "WL-2026-TEST-001",
+        "year": 2026,
+        "origin_province": "50",
+        "destination_province": "51",
+        "receiver": NEIJIANG_LEAD,
+        "category": "HW31",
+        "quantity_t": "0.5",
+    }
+    assert CreateWhiteListEntry.model_validate(entry).id == "WL-2026-TEST-001"
+    with pytest.raises(ValidationError, match="pattern"):
+        CreateWhiteListEntry.model_validate({**entry, field: value})
