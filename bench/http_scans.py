@@ -8,8 +8,12 @@
    threads, 32 connections, from its own process. Targets: ≥ 0.35 of the baseline's req/s (aim 0.5), p99 ≤ 25 ms.
 2. Batches: ``POST /api/v1/scans/batch`` of 1,000 receive scans, two clients at once; rows/s against raw asyncpg
    ``executemany`` of 1,000-row batches into the baseline's table. Target ≥ 0.25.
-3. Where the time goes: the database round trips one scan costs (counted in-process through SQLAlchemy's
-   events), and with ``--profile`` a py-spy sample of the server under load.
+3. Where the time goes: the database round trips one scan costs (counted in-process: SQLAlchemy's events for
+   the unit of work, asyncpg's query logger for the PostgreSQL statement path), and with ``--profile`` a py-spy
+   sample of the server under load.
+
+Both servers are warmed for two seconds before their timed run (the ledger's calibration run is its warm-up:
+the same server instance then takes the timed load).
 
 Every run uses a throwaway database on the PostgreSQL server of ``WASTELEDGER_BENCH_DATABASE_URL`` (or
 ``WASTELEDGER_TEST_DATABASE_URL``), dropped at the end.
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import json
 import re
 import shutil
@@ -28,7 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,7 +55,7 @@ from bench.harness import (
     wrk_available,
 )
 from bench.scan_data import PLANT_USER, Receivable, prepare_receivables, write_items
-from ledger.accounts import authenticate
+from ledger.accounts import PresentedToken
 from ledger.config import Settings
 from ledger.db import asyncpg_dsn
 from ledger.scans import ScanIn, record_scan
@@ -136,8 +141,9 @@ async def _executemany(url: str, batches: int) -> dict[str, Any]:
 
 
 async def round_trips(url: str, items: Sequence[Receivable]) -> dict[str, Any]:
-    """What one authenticated scan costs the database, counted in-process: statements, BEGINs, COMMITs,
-    ROLLBACKs and pool check-outs (each a round trip, the check-out one because of ``pool_pre_ping``)."""
+    """What one scan sent with a bearer token costs the database, one at a time, counted in-process: through the
+    unit of work statements, BEGINs, COMMITs, ROLLBACKs and pool check-outs (each a round trip, the check-out
+    one because of ``pool_pre_ping``); through the statement path, asyncpg's statements."""
     db = Database(Settings(database_url=url))
     counts: collections.Counter[str] = collections.Counter()
     engine = db.engine.sync_engine
@@ -152,18 +158,29 @@ async def round_trips(url: str, items: Sequence[Receivable]) -> dict[str, Any]:
     for name in ("begin", "commit", "rollback"):
         event.listen(engine, name, count(name))
     event.listen(engine.pool, "checkout", count("checkouts"))
-    token = (await mint_tokens(url, [PLANT_USER], "round trips"))[PLANT_USER]
+    statement_connection = db.statement_connection
+    count_statement = count("asyncpg statements")
+
+    @contextlib.asynccontextmanager
+    async def counted_connection() -> AsyncIterator[Any]:
+        async with statement_connection() as connection:
+            connection.add_query_logger(count_statement)
+            try:
+                yield connection
+            finally:
+                connection.remove_query_logger(count_statement)
+
+    db.statement_connection = counted_connection  # type: ignore[method-assign]
+    token = PresentedToken.of((await mint_tokens(url, [PLANT_USER], "round trips"))[PLANT_USER])
     try:
         # Warm the prepared-statement caches first, then count.
         for item in items[:5]:
-            actor = await authenticate(db.uow(), token)
-            await record_scan(db, ScanIn.model_validate(_scan_body(item)), actor)
+            await record_scan(db, ScanIn.model_validate(_scan_body(item)), token)
         counts.clear()
         measured = items[5:]
         started = time.perf_counter()
         for item in measured:
-            actor = await authenticate(db.uow(), token)
-            await record_scan(db, ScanIn.model_validate(_scan_body(item)), actor)
+            await record_scan(db, ScanIn.model_validate(_scan_body(item)), token)
         seconds = time.perf_counter() - started
     finally:
         await db.dispose()
@@ -230,23 +247,24 @@ def run(*, quick: bool = False, seconds: float | None = None, profile: bool = Fa
                 baseline.base_url + "/api/v1/scans", Path("/dev/null"), seconds=duration, mode="baseline"
             ).as_dict()
 
-        # Calibrate on a first slice, then prepare what the timed run needs (each container is scanned once).
-        started = time.perf_counter()
-        calibration = asyncio.run(_prepare(url, 300 if quick else 1500))
-        with uvicorn_server(LEDGER_APP, url, logs / "ledger-calibration.log").start() as ledger:
+        with uvicorn_server(LEDGER_APP, url, logs / "ledger.log").start() as ledger:
+            # Calibrate (and warm up) on a first slice, then prepare what the timed run needs: each container
+            # is scanned once.
+            started = time.perf_counter()
+            calibration = asyncio.run(_prepare(url, 600 if quick else 6000))
             probe = run_wrk(
                 ledger.base_url + "/api/v1/scans",
                 write_items(calibration, logs / "calibration.txt"),
                 token=token,
                 seconds=2,
             )
-        needed = int(probe.rate * duration * 1.6) + 200
-        items = asyncio.run(_prepare(url, needed))
-        figures["prepared_containers"] = len(calibration) + len(items)
-        figures["prepare_s"] = round(time.perf_counter() - started, 1)
-
-        items_file = write_items(items, logs / "items.txt")
-        with uvicorn_server(LEDGER_APP, url, logs / "ledger.log").start() as ledger:
+            if probe.exhausted:
+                raise RuntimeError("the calibration ran out of containers: prepare more")
+            needed = int(probe.rate * duration * 1.6) + 200
+            items = asyncio.run(_prepare(url, needed))
+            figures["prepared_containers"] = len(calibration) + len(items)
+            figures["prepare_s"] = round(time.perf_counter() - started, 1)
+            items_file = write_items(items, logs / "items.txt")
             spy = None
             if profile and _py_spy() is not None:
                 spy = subprocess.Popen(

@@ -226,6 +226,7 @@ async def _record_many(
     outcomes: list[Outcome | None] = [None] * len(items)
     later: list[int] = []
     decided: list[_Decided] = []
+    shared = _Shared(db)
     busy_codes: set[str] = set()
     handed_codes: set[str] = set()
     busy_ids: set[str] = set()
@@ -256,7 +257,7 @@ async def _record_many(
             if shipment is not None and shipment in closing:
                 later.append(index)
                 continue
-            decided.append(_decide(db, index, scan, actor, row, now))
+            decided.append(_decide(db, index, scan, code, actor, row, now, shared))
             if shipment is not None:
                 closing.add(shipment)
         except (LedgerError, NeedsUnitOfWork) as refusal:
@@ -273,14 +274,25 @@ async def _record_many(
     return [Conflict("the scan was left undecided; send it again") if o is None else o for o in outcomes]
 
 
-def _decide(db: Database, index: int, scan: ScanIn, actor: Actor, row: asyncpg.Record, now: datetime) -> _Decided:
+def _decide(
+    db: Database,
+    index: int,
+    scan: ScanIn,
+    code: str | None,
+    actor: Actor,
+    row: asyncpg.Record,
+    now: datetime,
+    shared: _Shared,
+) -> _Decided:
     """The unit-of-work path's rules in its order, on the state read (raises what it would raise)."""
-    code = str(container_code_from_scan(scan.text))
+    if code is None:
+        container_code_from_scan(scan.text)  # raises why it is not a code
+        raise AssertionError(f"{scan.text!r} did not parse as a container code a moment ago")
     if scan.action == ScanAction.DISPOSE:
         method = require(scan.method, "method", scan.action)
         occurred_at = occurred_at_or_now(now, scan.scanned_at, field="scanned_at")
         container = _container(row, code)
-        payload = disposal_facts(container, actor, method, scan.line, _plant(row), db.catalogue, field="code")
+        payload = disposal_facts(container, actor, method, scan.line, shared.plant(row), db.catalogue, field="code")
         event_type = "container.disposed"
         if (
             container.shipment_number is not None
@@ -297,13 +309,13 @@ def _decide(db: Database, index: int, scan: ScanIn, actor: Actor, row: asyncpg.R
         else:
             reason = require(scan.reason, "reason", scan.action)
         number = str(parse_manifest_number(sent_number, field="shipment"))
-        shipment = _shipment(row, number, actor, db)
+        shipment = shared.shipment(row, number, actor)
         check_arrival(shipment, actor)
         container = _container(row, code)
         check_on_manifest(shipment, container, listed=bool(row["listed"]))
         if scan.action == ScanAction.RECEIVE:
             payload, detail = receipt_facts(
-                shipment, container, _receiver(row), _plant(row), weight, db.settings.weight_tolerance
+                shipment, container, shared.receiver(row), shared.plant(row), weight, db.settings.weight_tolerance
             )
             event_type = "container.received"
         else:
@@ -483,12 +495,12 @@ def _prefixed(row: asyncpg.Record, alias: str, names: list[str]) -> dict[str, An
 
 
 Model = TypeVar("Model", bound=SQLModel)
+configure_mappers()  # the instances made below need the mapped attributes in place
 
 
 def _loaded(model: type[Model], values: dict[str, Any]) -> Model:
     """A table model from column values read from our own database, unvalidated as the ORM loads rows:
     about 8 µs, where ``__init__`` takes 60 µs (it validates and computes every default)."""
-    configure_mappers()  # once per process; the instance needs the mapped attributes in place
     instance = model.model_construct(**values)
     model._sa_class_manager.setup_instance(instance)  # type: ignore[attr-defined]
     return instance  # type: ignore[return-value]
@@ -500,29 +512,47 @@ def _container(row: asyncpg.Record, code: str) -> Container:
     return _loaded(Container, _prefixed(row, "c", _CONTAINER))
 
 
-def _shipment(row: asyncpg.Record, number: str, actor: Actor, db: Database) -> Shipment:
-    """The manifest, or the same NotFound as an unknown number if the actor may not see it."""
-    if row["sh_number"] is not None:
-        # The list columns are not read here (``listed`` is decided in SQL): None, so that a rule that starts
-        # reading one fails loudly instead of seeing an empty manifest.
-        shipment = _loaded(Shipment, {**_prefixed(row, "sh", _SHIPMENT), **dict.fromkeys(_SHIPMENT_JSON)})
-        if can_see_shipment(actor, shipment, db.catalogue):
-            return shipment
-    raise NotFound(f"shipment {number} is not in the ledger", field="shipment")
+class _Shared:
+    """The rows many scans of a set share (their manifest, its receiver, the plant), loaded once per set: they
+    come from one snapshot and the rules only read them."""
 
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._shipments: dict[str, Shipment] = {}
+        self._organisations: dict[str, Organisation] = {}
+        self._plants: dict[str, Plant] = {}
 
-def _receiver(row: asyncpg.Record) -> Organisation | None:
-    return None if row["o_uscc"] is None else _loaded(Organisation, _prefixed(row, "o", _ORGANISATION))
+    def shipment(self, row: asyncpg.Record, number: str, actor: Actor) -> Shipment:
+        """The manifest, or the same NotFound as an unknown number if the actor may not see it."""
+        found = row["sh_number"]
+        if found is not None:
+            shipment = self._shipments.get(found)
+            if shipment is None:
+                # The list columns are not read here (``listed`` is decided in SQL): None, so that a rule that
+                # starts reading one fails loudly instead of seeing an empty manifest.
+                values = {**_prefixed(row, "sh", _SHIPMENT), **dict.fromkeys(_SHIPMENT_JSON)}
+                shipment = self._shipments[found] = _loaded(Shipment, values)
+            if can_see_shipment(actor, shipment, self._db.catalogue):
+                return shipment
+        raise NotFound(f"shipment {number} is not in the ledger", field="shipment")
 
+    def receiver(self, row: asyncpg.Record) -> Organisation | None:
+        uscc = row["o_uscc"]
+        if uscc is None:
+            return None
+        if uscc not in self._organisations:
+            self._organisations[uscc] = _loaded(Organisation, _prefixed(row, "o", _ORGANISATION))
+        return self._organisations[uscc]
 
-def _plant(row: asyncpg.Record) -> Plant | None:
-    if row["p_uscc"] is None:
-        return None
-    return _loaded(
-        Plant,
-        {
-            **_prefixed(row, "p", _PLANT),
-            "licensed_waste_codes": json.loads(row["p_waste_codes"]),
-            "licensed_methods": json.loads(row["p_methods"]),
-        },
-    )
+    def plant(self, row: asyncpg.Record) -> Plant | None:
+        uscc = row["p_uscc"]
+        if uscc is None:
+            return None
+        if uscc not in self._plants:
+            values = {
+                **_prefixed(row, "p", _PLANT),
+                "licensed_waste_codes": json.loads(row["p_waste_codes"]),
+                "licensed_methods": json.loads(row["p_methods"]),
+            }
+            self._plants[uscc] = _loaded(Plant, values)
+        return self._plants[uscc]
