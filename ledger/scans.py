@@ -5,8 +5,9 @@ same result, so a scanner that lost the answer can simply send again. A batch (a
 answers each scan on its own: one bad scan does not sink the others.
 
 Scans are the hot path (every container passes the plant's gate twice). On PostgreSQL, receive, refuse and
-dispose scans go through :mod:`ledger.scans_pg`: the same rules, read in one statement and written in one. Every
-other case (SQLite, collection scans, the disposal that closes a manifest) runs through the unit of work here.
+dispose scans go through :mod:`ledger.scans_pg`: the same rules, a whole batch (or the single scans arriving
+together) read in one statement and written in one. Every other case (SQLite, collection scans, the disposal that
+closes a manifest) runs through the unit of work here.
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ async def record_scan_in(uow: UnitOfWork, scan: ScanIn, actor: Actor) -> ScanRes
 async def record_scan(db: Database, scan: ScanIn, who: Credential) -> ScanResult:
     """Record one scan; resending the same scan id returns the first answer."""
     if db.dialect == "postgresql" and scan.action != ScanAction.COLLECT:
-        from ledger.scans_pg import NeedsUnitOfWork, record_scan_pg
+        from ledger.scans_pg import NeedsUnitOfWork, record_scan_pg  # it builds on this module's models
 
         try:
             return await record_scan_pg(db, scan, who)
@@ -220,7 +221,7 @@ async def record_scans(db: Database, scans: list[ScanIn], who: Credential) -> li
     if len({s.scan_id for s in scans}) != len(scans):
         raise InvalidInput("a scan id appears twice in the batch", field="scans")
     if db.dialect == "postgresql":
-        from ledger.scans_pg import NeedsUnitOfWork, record_scans_pg
+        from ledger.scans_pg import NeedsUnitOfWork, record_scans_pg  # it builds on this module's models
 
         answers: list[ScanResult | LedgerError] = []
         for scan, outcome in zip(scans, await record_scans_pg(db, scans, actor), strict=True):

@@ -444,13 +444,15 @@ class Gate:
                 try:
                     async with self._db.statement_connection() as connection:
                         outcomes = await _record_many(self._db, connection, [(s, w) for s, w, _ in taken])
-                except BaseException as fault:  # a real fault (database gone): every waiting scan hears of it
+                except Exception as fault:  # a real fault (database gone): every waiting scan hears of it
                     for _, _, answer in taken:
                         if not answer.done():
                             answer.set_exception(fault)
-                    if not isinstance(fault, Exception):
-                        raise
                     continue
+                except BaseException:  # cancelled (the server stops): so are the scans it carried
+                    for _, _, answer in taken:
+                        answer.cancel()
+                    raise
                 for (_, _, answer), outcome in zip(taken, outcomes, strict=True):
                     if not answer.done():
                         answer.set_result(outcome)
