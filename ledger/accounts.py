@@ -24,6 +24,7 @@ from ledger.errors import Conflict, Forbidden, InvalidInput, LedgerError, NotFou
 from ledger.identifiers import validate_uscc
 from ledger.queries import NEXT_CURSOR, decode_cursor, encode_cursor, page_limit
 from ledger.tables import ApiToken, Organisation, User
+from ledger.text import Line
 from ledger.unit_of_work import UnitOfWork
 
 
@@ -68,14 +69,14 @@ class UserCreate(SQLModel):
     """A new user: role and organisation decide what they may see and do."""
 
     username: str = Field(description="3–64 lower-case letters, digits, '.', '-', '_'")
-    display_name: str = Field(default="", max_length=100)
+    display_name: Line = Field(default="", max_length=100)
     org_uscc: str | None = Field(default=None, description="USCC of the organisation acted for (optional for admins)")
     role: str = Field(description="generator, transporter, plant_operator, regulator or admin")
     jurisdiction: str | None = Field(
         default=None, description="regulators only: 500000 for the whole city, or a district's code"
     )
-    email: str = Field(default="", max_length=200)
-    phone: str = Field(default="", max_length=50)
+    email: Line = Field(default="", max_length=200)
+    phone: Line = Field(default="", max_length=50)
 
 
 class UserPublic(SQLModel):
@@ -115,7 +116,7 @@ class TokenRequest(SQLModel):
     """Ask for a new token for a user."""
 
     days: int = Field(default=30, ge=1, le=MAX_TOKEN_TTL.days, description="validity in days")
-    label: str = Field(default="", max_length=100, description="what the token is for, e.g. 'scanner 3'")
+    label: Line = Field(default="", max_length=100, description="what the token is for, e.g. 'scanner 3'")
 
 
 class TokenIssued(SQLModel):

@@ -24,6 +24,7 @@ from ledger.scope import regulator_covers
 from ledger.sequences import next_in_sequence
 from ledger.store import NewEvent, RecordedEvent
 from ledger.tables import Container, Organisation
+from ledger.text import Prose
 from ledger.unit_of_work import UnitOfWork
 from ledger.units import g_to_kg
 
@@ -61,20 +62,20 @@ class RegisterContainer(SQLModel):
     packaging: Packaging
     volume_l: Decimal = Field(gt=0, le=5000, max_digits=7, decimal_places=1)
     form: Form | None = Field(default=None, description="physical form; defaults to the catalogue's")
-    description: str = Field(default="", max_length=200)
+    description: Prose = Field(default="", max_length=200)
     packed_at: AwareDatetime | None = Field(default=None, description="when it was packed; defaults to now")
 
 
 class VoidContainer(SQLModel):
     code: str = Field(min_length=37, max_length=37)
-    reason: str = Field(min_length=3, max_length=300)
+    reason: Prose = Field(min_length=3, max_length=300)
 
 
 class CorrectContainer(SQLModel):
     """A correction of a recorded fact, recorded as a new event with its reason."""
 
     code: str = Field(min_length=37, max_length=37)
-    reason: str = Field(min_length=3, max_length=300)
+    reason: Prose = Field(min_length=3, max_length=300)
     weight_kg: Decimal | None = Field(default=None, gt=0, le=50000, max_digits=11, decimal_places=3)
     packaging: Packaging | None = None
     volume_l: Decimal | None = Field(default=None, gt=0, le=5000, max_digits=7, decimal_places=1)

@@ -20,6 +20,7 @@ from ledger.plants import record_plant_registered
 from ledger.queries import DEFAULT_PAGE, NEXT_CURSOR, decode_cursor, encode_cursor, page_limit
 from ledger.scope import can_see_organisation_details
 from ledger.tables import Organisation, Plant
+from ledger.text import Line
 from ledger.unit_of_work import UnitOfWork
 
 
@@ -82,13 +83,13 @@ class PlantLicence(SQLModel):
 
 class OrganisationCreate(SQLModel):
     uscc: str = Field(min_length=18, max_length=18, description="统一社会信用代码 (GB 32100)")
-    name_zh: str = Field(min_length=2, max_length=200)
-    name_en: str = Field(default="", max_length=200)
+    name_zh: Line = Field(min_length=2, max_length=200)
+    name_en: Line = Field(default="", max_length=200)
     kind: OrganisationKind
     division: str = Field(min_length=6, max_length=6, description="GB/T 2260 code or development-zone key")
-    address: str = Field(default="", max_length=300)
-    contact: str = Field(default="", max_length=100)
-    phone: str = Field(default="", max_length=50)
+    address: Line = Field(default="", max_length=300)
+    contact: Line = Field(default="", max_length=100)
+    phone: Line = Field(default="", max_length=50)
     plant: PlantLicence | None = Field(default=None, description="required for plants, refused for others")
 
 

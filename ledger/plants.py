@@ -15,6 +15,7 @@ from ledger.queries import DEFAULT_PAGE, NEXT_CURSOR, decode_cursor, encode_curs
 from ledger.scope import can_switch_plant
 from ledger.store import NewEvent
 from ledger.tables import Organisation, Plant
+from ledger.text import Prose
 from ledger.unit_of_work import UnitOfWork
 from ledger.units import g_to_t
 
@@ -87,7 +88,7 @@ class PlantPage(SQLModel):
 class PlantSwitch(SQLModel):
     """Why an emergency line is switched on or off (kept in the plant's stream for the record)."""
 
-    reason: str = Field(min_length=3, max_length=300)
+    reason: Prose = Field(min_length=3, max_length=300)
 
 
 async def _load_plant(uow: UnitOfWork, uscc: str) -> tuple[Plant, Organisation]:

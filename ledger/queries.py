@@ -33,6 +33,7 @@ from ledger.lifecycle import ContainerStatus
 from ledger.scope import can_see_container, container_filter, shipment_filter
 from ledger.shipments import ShipmentPublic, ShipmentStatus
 from ledger.tables import Container, Shipment
+from ledger.text import Prose
 from ledger.unit_of_work import UnitOfWork
 
 DEFAULT_PAGE = 50
@@ -92,13 +93,13 @@ class ContainerPage(SQLModel):
 class VoidRequest(SQLModel):
     """Why a container is voided (misprinted label, container never used)."""
 
-    reason: str = Field(min_length=3, max_length=300)
+    reason: Prose = Field(min_length=3, max_length=300)
 
 
 class CorrectionRequest(SQLModel):
     """A correction of the generator's declared facts, with its reason."""
 
-    reason: str = Field(min_length=3, max_length=300)
+    reason: Prose = Field(min_length=3, max_length=300)
     weight_kg: Decimal | None = Field(default=None, gt=0, le=50000, max_digits=11, decimal_places=3)
     packaging: Packaging | None = None
     volume_l: Decimal | None = Field(default=None, gt=0, le=5000, max_digits=7, decimal_places=1)

@@ -39,6 +39,7 @@ from ledger.shipments import (
     refuse_container_in,
 )
 from ledger.tables import Scan
+from ledger.text import Line, Prose
 from ledger.unit_of_work import Database, UnitOfWork
 
 MAX_BATCH = 1000
@@ -60,8 +61,8 @@ class ScanIn(SQLModel):
     shipment: str | None = Field(default=None, min_length=14, max_length=14, schema_extra={"pattern": r"^[0-9]{14}$"})
     weight_kg: Decimal | None = Field(default=None, gt=0, le=50000, max_digits=11, decimal_places=3)
     method: str | None = Field(default=None, max_length=4)
-    line: str = Field(default="", max_length=40)
-    reason: str | None = Field(default=None, min_length=3, max_length=300)
+    line: Line = Field(default="", max_length=40)
+    reason: Prose | None = Field(default=None, min_length=3, max_length=300)
     scanned_at: AwareDatetime
 
 

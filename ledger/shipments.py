@@ -24,6 +24,7 @@ from ledger.canonical import mapping_digest
 from ledger.catalogue import Catalogue
 from ledger.containers import check_occurred_at, load_container, record, require_party
 from ledger.errors import (
+    Conflict,
     FieldLocked,
     Forbidden,
     IllegalTransition,
@@ -45,8 +46,9 @@ from ledger.scope import can_see_shipment
 from ledger.sequences import next_in_sequence
 from ledger.store import NewEvent, RecordedEvent
 from ledger.tables import Container, Organisation, Plant, Shipment
+from ledger.text import Line, Prose
 from ledger.transfers import consume, local_date, reconcile
-from ledger.unit_of_work import UnitOfWork
+from ledger.unit_of_work import Database, UnitOfWork
 from ledger.units import g_to_kg, kg_to_g
 
 #: The receiver confirms within 5 working days of receipt (部令第23号 art.18).
@@ -128,36 +130,36 @@ class CreateShipment(SQLModel):
     transporter: str = Field(min_length=18, max_length=18)
     receiver: str = Field(min_length=18, max_length=18, description="the plant (or, for a return, the generator)")
     containers: list[str] = Field(default_factory=list, max_length=5000)
-    emergency_measures: str = Field(default="", max_length=500)
-    vehicle_plate: str = Field(default="", max_length=16)
-    transport_licence: str = Field(default="", max_length=40)
-    driver: str = Field(default="", max_length=60)
-    route_start: str = Field(default="", max_length=200)
-    route_end: str = Field(default="", max_length=200)
-    trip_id: str | None = Field(default=None, max_length=40)
+    emergency_measures: Prose = Field(default="", max_length=500)
+    vehicle_plate: Line = Field(default="", max_length=16)
+    transport_licence: Line = Field(default="", max_length=40)
+    driver: Line = Field(default="", max_length=60)
+    route_start: Line = Field(default="", max_length=200)
+    route_end: Line = Field(default="", max_length=200)
+    trip_id: Line | None = Field(default=None, max_length=40)
     previous_shipment: str | None = Field(default=None, min_length=14, max_length=14)
 
 
 class AmendShipment(SQLModel):
     """Fill or change unlocked fields; each field only by the party that fills it."""
 
-    emergency_measures: str | None = Field(default=None, max_length=500)
+    emergency_measures: Prose | None = Field(default=None, max_length=500)
     receiver: str | None = Field(default=None, min_length=18, max_length=18)
-    vehicle_plate: str | None = Field(default=None, max_length=16)
-    transport_licence: str | None = Field(default=None, max_length=40)
-    driver: str | None = Field(default=None, max_length=60)
-    route_start: str | None = Field(default=None, max_length=200)
-    route_end: str | None = Field(default=None, max_length=200)
+    vehicle_plate: Line | None = Field(default=None, max_length=16)
+    transport_licence: Line | None = Field(default=None, max_length=40)
+    driver: Line | None = Field(default=None, max_length=60)
+    route_start: Line | None = Field(default=None, max_length=200)
+    route_end: Line | None = Field(default=None, max_length=200)
 
 
 class Dispatch(SQLModel):
     """The transporter's signature at pickup; vehicle details may be given with it."""
 
-    vehicle_plate: str | None = Field(default=None, max_length=16)
-    transport_licence: str | None = Field(default=None, max_length=40)
-    driver: str | None = Field(default=None, max_length=60)
-    route_start: str | None = Field(default=None, max_length=200)
-    route_end: str | None = Field(default=None, max_length=200)
+    vehicle_plate: Line | None = Field(default=None, max_length=16)
+    transport_licence: Line | None = Field(default=None, max_length=40)
+    driver: Line | None = Field(default=None, max_length=60)
+    route_start: Line | None = Field(default=None, max_length=200)
+    route_end: Line | None = Field(default=None, max_length=200)
     signed_at: AwareDatetime | None = None
 
 
@@ -173,7 +175,7 @@ class ReceiveContainer(SQLModel):
 class RefuseContainer(SQLModel):
     shipment: str = Field(min_length=14, max_length=14)
     code: str = Field(min_length=37, max_length=37)
-    reason: str = Field(min_length=3, max_length=300)
+    reason: Prose = Field(min_length=3, max_length=300)
     weight_kg: Decimal | None = Field(default=None, gt=0, le=50000, max_digits=11, decimal_places=3)
     scanned_at: AwareDatetime | None = None
 
@@ -181,7 +183,7 @@ class RefuseContainer(SQLModel):
 class SignReceipt(SQLModel):
     """The receiver's signature: every container received or refused first."""
 
-    note: str = Field(default="", max_length=500)
+    note: Prose = Field(default="", max_length=500)
     signed_at: AwareDatetime | None = None
 
 
@@ -190,13 +192,13 @@ class DisposeContainers(SQLModel):
 
     codes: list[str] = Field(min_length=1, max_length=1000)
     method: str = Field(min_length=2, max_length=4)
-    line: str = Field(default="", max_length=40, description="the plant's line or furnace")
+    line: Line = Field(default="", max_length=40, description="the plant's line or furnace")
     disposed_at: AwareDatetime | None = None
 
 
 class ProposeCorrection(SQLModel):
-    fields: dict[str, str] = Field(min_length=1, max_length=10)
-    reason: str = Field(min_length=3, max_length=300)
+    fields: dict[str, Prose] = Field(min_length=1, max_length=10)
+    reason: Prose = Field(min_length=3, max_length=300)
 
 
 # --- read models --------------------------------------------------------------------------------------------
@@ -205,6 +207,8 @@ class ProposeCorrection(SQLModel):
 class ShipmentContainer(SQLModel):
     code: str
     waste_code: str
+    form: str
+    """The physical form declared at registration (solid, semi-solid, liquid, gas)."""
     declared_kg: Decimal
     received_kg: Decimal | None
     status: str
@@ -1125,6 +1129,58 @@ async def close_if_done(uow: UnitOfWork, number: str, actor: Actor) -> Shipment:
     return await _close_if_done(uow, await load_shipment(uow, number), actor)
 
 
+# Closing inline misses a race: two disposals of a manifest's last two containers, each in its own transaction,
+# each read the other container as still 'received' (neither sees the other's uncommitted write), so neither
+# closes the manifest; a receipt signed while its last container is being disposed misses the same way. The
+# sweep below closes what they missed, from the committed state. Disposal is final, so it never closes too early.
+
+
+async def finished_shipments(uow: UnitOfWork, *, limit: int = 500) -> list[str]:
+    """Received manifests none of whose containers is still 'received' (oldest dispatch first): the candidates
+    of :func:`close_finished_shipments`. After the receipt an accepted container is either 'received' or
+    'disposed', so this narrows to the manifests :func:`_close_if_done` closes; that function still decides."""
+    pending = select(col(Container.code)).where(
+        col(Container.shipment_number) == col(Shipment.number),
+        col(Container.status) == ContainerStatus.RECEIVED,
+    )
+    query = (
+        select(col(Shipment.number))
+        .where(col(Shipment.status) == T.RECEIVED, ~pending.exists())
+        .order_by(col(Shipment.dispatched_at), col(Shipment.number))
+        .limit(limit)
+    )
+    async with uow:
+        return list((await uow.session.execute(query)).scalars())
+
+
+async def close_shipment_if_finished(uow: UnitOfWork, number: str) -> bool:
+    """Close manifest ``number`` for the ledger (actor SYSTEM) if it is received and every accepted container
+    is disposed; whether it closed it."""
+    async with uow:
+        row = await load_shipment(uow, number)
+        if T(row.status) != T.RECEIVED:
+            return False
+        row = await _close_if_done(uow, row, SYSTEM)
+        if T(row.status) != T.CLOSED:
+            return False
+        await uow.commit()
+        return True
+
+
+async def close_finished_shipments(db: Database, *, limit: int = 500) -> list[str]:
+    """Close received manifests whose accepted containers are all disposed (the periodic sweep); the numbers
+    it closed. One transaction per manifest: a manifest closed meanwhile by its last disposal is a conflict
+    here, and is skipped without holding up the others."""
+    closed = []
+    for number in await finished_shipments(db.uow(), limit=limit):
+        try:
+            if await close_shipment_if_finished(db.uow(), number):
+                closed.append(number)
+        except Conflict:
+            continue
+    return closed
+
+
 async def propose_correction(uow: UnitOfWork, number: str, command: ProposeCorrection, actor: Actor) -> ShipmentPublic:
     """A party proposes to correct signed fields; it applies when every other signed party approves."""
     async with uow:
@@ -1216,6 +1272,7 @@ async def shipment_detail(uow: UnitOfWork, row: Shipment) -> ShipmentDetail:
             ShipmentContainer(
                 code=code,
                 waste_code=container.waste_code,
+                form=container.form,
                 declared_kg=g_to_kg(container.weight_g),
                 received_kg=None if received_kg is None else Decimal(received_kg),
                 status=container.status,

@@ -22,6 +22,7 @@ from ledger.errors import Forbidden, InvalidInput, NotFound, QuotaExceeded
 from ledger.identifiers import PROVINCE_CODES, validate_uscc
 from ledger.store import NewEvent, RecordedEvent
 from ledger.tables import Organisation, TransferQuota
+from ledger.text import Prose
 from ledger.unit_of_work import UnitOfWork
 from ledger.units import g_to_kg, g_to_t, kg_to_g
 
@@ -69,7 +70,7 @@ class AmendQuota(SQLModel):
 
     quantity_t: Decimal | None = Field(default=None, gt=0, le=1_000_000, max_digits=13, decimal_places=3)
     valid_to: date | None = None
-    reason: str = Field(min_length=3, max_length=300)
+    reason: Prose = Field(min_length=3, max_length=300)
 
 
 class QuotaPublic(SQLModel):

@@ -43,7 +43,7 @@ from ledger.monitoring.alerts import (
 )
 from ledger.monitoring.clearing import daily_clearing
 from ledger.monitoring.plant_load import plant_load
-from ledger.plants import set_plant_active
+from ledger.plants import PlantSwitch, set_plant_active
 from ledger.queries import get_container_for
 from ledger.shipments import get_shipment
 from ledger.unit_of_work import Database
@@ -168,7 +168,7 @@ class DashboardController(Controller):
     ) -> Redirect:
         """Switch an emergency line on (the same service as ``POST /api/v1/plants/{uscc}/activate``)."""
         check_csrf(request, data.csrf_token)
-        await set_plant_active(db.uow(), uscc, True, data.reason, viewer.actor)
+        await set_plant_active(db.uow(), uscc, True, command(PlantSwitch, reason=data.reason).reason, viewer.actor)
         return Redirect("/dashboard/capacity#emergency", status_code=303)
 
     @post("/plants/{uscc:str}/deactivate", status_code=303)
@@ -182,7 +182,7 @@ class DashboardController(Controller):
     ) -> Redirect:
         """Switch an emergency line off again."""
         check_csrf(request, data.csrf_token)
-        await set_plant_active(db.uow(), uscc, False, data.reason, viewer.actor)
+        await set_plant_active(db.uow(), uscc, False, command(PlantSwitch, reason=data.reason).reason, viewer.actor)
         return Redirect("/dashboard/capacity#emergency", status_code=303)
 
     # --- daily clearing ------------------------------------------------------------------------------------

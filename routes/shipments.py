@@ -42,6 +42,7 @@ from ledger.shipments import (
     sign_as_generator,
     sign_receipt,
 )
+from ledger.text import Line, Prose
 from ledger.unit_of_work import Database
 from routes.auth import SECURITY
 from wasteledger.printing import manifest_pdf
@@ -55,15 +56,15 @@ class ContainerCodes(SQLModel):
 
 
 class Reason(SQLModel):
-    reason: str = Field(min_length=3, max_length=300)
+    reason: Prose = Field(min_length=3, max_length=300)
 
 
 class CollectionRound(SQLModel):
     transporter: str = Field(min_length=18, max_length=18)
     receiver: str = Field(min_length=18, max_length=18)
     generators: list[str] = Field(min_length=1, max_length=100)
-    vehicle_plate: str = Field(default="", max_length=16)
-    driver: str = Field(default="", max_length=60)
+    vehicle_plate: Line = Field(default="", max_length=16)
+    driver: Line = Field(default="", max_length=60)
 
 
 def same_shipment(data: ReceiveAnyContainer, number: str) -> ReceiveAnyContainer:

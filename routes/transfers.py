@@ -9,6 +9,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlmodel import Field, SQLModel
 
 from ledger.actors import Actor
+from ledger.text import Prose
 from ledger.transfers import (
     AmendQuota,
     CreateApproval,
@@ -25,7 +26,7 @@ from routes.auth import SECURITY
 
 
 class Revocation(SQLModel):
-    reason: str = Field(min_length=3, max_length=300)
+    reason: Prose = Field(min_length=3, max_length=300)
 
 
 class TransferController(Controller):

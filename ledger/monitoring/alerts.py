@@ -34,6 +34,7 @@ from ledger.scope import covered_divisions, regulator_covers
 from ledger.sequences import next_in_sequence
 from ledger.store import NewEvent, RecordedEvent
 from ledger.tables import Alert, AlertSubscription, OutboxMessage, User
+from ledger.text import Prose
 from ledger.unit_of_work import Database, UnitOfWork
 
 
@@ -174,18 +175,18 @@ class AlertFilters(SQLModel):
 
 
 class AcknowledgeAlert(SQLModel):
-    note: str = Field(default="", max_length=500)
+    note: Prose = Field(default="", max_length=500)
 
 
 class AssignAlert(SQLModel):
     assignee: str = Field(min_length=3, max_length=64, description="username of the person who rectifies it")
-    note: str = Field(default="", max_length=500)
+    note: Prose = Field(default="", max_length=500)
 
 
 class CloseAlert(SQLModel):
     """销号: the problem was rectified (or judged no longer relevant); say what was done."""
 
-    note: str = Field(min_length=2, max_length=500)
+    note: Prose = Field(min_length=2, max_length=500)
 
 
 class CheckCounts(SQLModel):

@@ -20,6 +20,7 @@ from ledger.errors import Forbidden, InvalidInput, NotFound
 from ledger.monitoring.alerts import CHANNELS
 from ledger.monitoring.findings import Severity
 from ledger.tables import AlertSubscription, User
+from ledger.text import Line
 from ledger.unit_of_work import UnitOfWork
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -28,7 +29,7 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,30}$")
 
 class SubscriptionCreate(SQLModel):
     channel: str = Field(description="email, sms or webhook")
-    target: str = Field(min_length=3, max_length=500, description="address, phone number or https URL")
+    target: Line = Field(min_length=3, max_length=500, description="address, phone number or https URL")
     min_severity: Severity = Severity.WARNING
     username: str | None = Field(
         default=None, description="whose channel (default: yourself); omit with endpoint=true for a webhook endpoint"

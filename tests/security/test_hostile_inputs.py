@@ -24,7 +24,7 @@ from tests.routes.world import CENTRAL_TRANSPORTER, TONGXING, YUZHONG_HOSPITAL
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
-ZWSP, RLO, RLM = "\u200b", "\u202e", "\u200f"
+ZWSP, RLO, RLM, RLI, CSI = "\u200b", "\u202e", "\u200f", "\u2067", "\x9b"
 SQL = "' OR 1=1; DROP TABLE ledger_event; --"
 HOSPITAL = "yuzhong.hospital"
 
@@ -387,6 +387,131 @@ CASES = [
     ),
 ]
 
+
+def shipment(**fields: Any) -> Body:
+    def body(_: Receivable) -> dict[str, Any]:
+        return {"generator": YUZHONG_HOSPITAL, "transporter": CENTRAL_TRANSPORTER, "receiver": TONGXING, **fields}
+
+    return body
+
+
+def organisation(**fields: Any) -> Body:
+    def body(_: Receivable) -> dict[str, Any]:
+        return {
+            "uscc": "91500112MA5U4GME30",
+            "name_zh": "测试单位",
+            "kind": "generator",
+            "division": "500109",
+            **fields,
+        }
+
+    return body
+
+
+# Free text printed on manifests and dashboards (ledger.text): no character that hides or reorders what is shown.
+FREE_TEXT_CASES = [
+    Case(
+        "refusal reason: right-to-left override",
+        SCANS,
+        PLANT_USER,
+        scan(action="refuse", reason="包装破损 " + RLO + "gk 21"),
+        400,
+        "invalid-request",
+        "reason",
+    ),
+    Case(
+        "refusal reason: C1 control (CSI)",
+        SCANS,
+        PLANT_USER,
+        scan(action="refuse", reason="torn " + CSI + "2J bag"),
+        400,
+        "invalid-request",
+        "reason",
+    ),
+    Case(
+        "batch: a bidi isolate in one scan's line",
+        "/api/v1/scans/batch",
+        PLANT_USER,
+        lambda i: {"scans": [scan(action="dispose", method="D10", line="1号炉" + RLI)(i)]},
+        400,
+        "invalid-request",
+        "scans.0.line",
+    ),
+    Case(
+        "shipment: zero-width space in the driver",
+        "/api/v1/shipments",
+        HOSPITAL,
+        shipment(driver="张" + ZWSP + "三"),
+        400,
+        "invalid-request",
+        "driver",
+    ),
+    Case(
+        "shipment: a newline in the route",
+        "/api/v1/shipments",
+        HOSPITAL,
+        shipment(route_start="渝中区\n终点：綦江"),
+        400,
+        "invalid-request",
+        "route_start",
+    ),
+    Case(
+        "shipment: RTL mark in emergency measures",
+        "/api/v1/shipments",
+        HOSPITAL,
+        shipment(emergency_measures="泄漏时用吸附棉" + RLM),
+        400,
+        "invalid-request",
+        "emergency_measures",
+    ),
+    Case(
+        "container: NUL in the description",
+        CONTAINERS,
+        HOSPITAL,
+        bag(description="针头\x00"),
+        400,
+        "invalid-request",
+        "description",
+    ),
+    Case(
+        "organisation: RTL override in the name",
+        "/api/v1/organisations",
+        "admin",
+        organisation(name_zh="测试" + RLO + "单位"),
+        400,
+        "invalid-request",
+        "name_zh",
+    ),
+    Case(
+        "user: bidi isolate in the display name",
+        "/api/v1/users",
+        "admin",
+        lambda i: {"username": "clerk2", "role": "admin", "display_name": "Clerk " + RLI + "2"},
+        400,
+        "invalid-request",
+        "display_name",
+    ),
+    Case(
+        "token: zero-width joiner in the label",
+        "/api/v1/users/admin/tokens",
+        "admin",
+        lambda i: {"label": "scanner\u200d3"},
+        400,
+        "invalid-request",
+        "label",
+    ),
+    Case(
+        "subscription: RTL override in an e-mail address",
+        "/api/v1/alerts/subscriptions",
+        "cq.regulator",
+        lambda i: {"channel": "email", "target": "duty@" + RLO + "moc.example.cn"},
+        400,
+        "invalid-request",
+        "target",
+    ),
+]
+CASES += FREE_TEXT_CASES
+
 RAW_BODIES = [
     ("not JSON", b"{not json", "application/json", 400, "invalid-request"),
     ("not UTF-8", b'{"text": "\xff\xfe"}', "application/json", 400, "invalid-request"),
@@ -412,13 +537,13 @@ GETS: list[tuple[str, Callable[[Receivable], str], int, str, str | None]] = [
         "invalid-identifier",
         "shipment",
     ),
-    # The label route shares the sheet's code path, so the field is named as in a sheet's list.
+    # One container's label names its path parameter, not a sheet's list entry.
     (
         "label of a full-width code",
         lambda i: f"{CONTAINERS}/{i.code.translate(FULL_WIDTH)}/label.pdf",
         422,
         "invalid-identifier",
-        "codes[0]",
+        "code",
     ),
     ("limit 100,000", lambda i: f"{CONTAINERS}?limit=100000", 422, "invalid-input", "limit"),
     (
@@ -521,3 +646,21 @@ async def test_what_is_accepted_is_stored_normalised(api: Api, delivered: Receiv
     assert response.json()["code"] == delivered.code
     registered = await api.post(CONTAINERS, user=HOSPITAL, json=bag(generator=YUZHONG_HOSPITAL.lower())(delivered))
     assert registered.status_code == 201 and registered.json()["generator"] == YUZHONG_HOSPITAL
+
+
+async def test_a_refused_character_is_named_in_the_problem(api: Api, delivered: Receivable) -> None:
+    response = await api.post(
+        SCANS, user=PLANT_USER, json=scan(action="refuse", reason="包装破损 " + RLO + "gk 21")(delivered)
+    )
+    body = assert_problem(response, 400, "invalid-request", "reason")
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE at position 5" in body["detail"], body
+
+
+async def test_free_text_in_any_script_is_stored_as_given(api: Api, delivered: Receivable) -> None:
+    """The tolerant side of free text: Chinese, emoji and a line break in a refusal reason are kept as sent."""
+    reason = "包装破损，渗漏 💧\n复秤 12.5 kg"
+    response = await api.post(SCANS, user=PLANT_USER, json=scan(action="refuse", reason=reason)(delivered))
+    assert response.status_code == 200, response.text
+    assert response.json()["detail"]["reason"] == reason
+    history = (await api.get(f"{CONTAINERS}/{delivered.code}", user=PLANT_USER)).json()["history"]
+    assert history[-1]["payload"]["reason"] == reason, history[-1]

@@ -179,6 +179,11 @@ async def test_capacity_reads_99_then_111_as_the_emergency_lines_switch_on(demo_
     assert one(page, "plants-over") == "1"
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in page and "http://kozea" not in page  # charts inline
     token = await demo_browser.csrf("/dashboard/capacity")
+    # A reason that would read differently on screen is refused, and the line stays off (the loop switches it on).
+    spoofed = await demo_browser.post(
+        f"/dashboard/plants/{LIANGPING_EMERGENCY}/activate", {"csrf_token": token, "reason": "疫情应急 \u202etset"}
+    )
+    assert spoofed.status_code == 422 and "U+202E RIGHT-TO-LEFT OVERRIDE" in spoofed.text
     for line in EMERGENCY_LINES:
         done = await demo_browser.post(
             f"/dashboard/plants/{line}/activate", {"csrf_token": token, "reason": "疫情应急 test"}
