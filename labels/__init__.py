@@ -11,8 +11,6 @@ from labels.codes import (
     format_code,
     label_qr_payload,
     manifest_qr_payload,
-    parse_manifest_scan,
-    parse_scanned_text,
     split_code,
 )
 from labels.container import (
@@ -61,8 +59,6 @@ __all__ = [
     "label_qr_payload",
     "label_size_for_volume",
     "manifest_qr_payload",
-    "parse_manifest_scan",
-    "parse_scanned_text",
     "qr_matrix",
     "render_label",
     "render_label_sheet",

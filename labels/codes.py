@@ -1,11 +1,15 @@
-"""Container codes and QR payloads: the text that goes into a QR code and back out of a scanner."""
+"""Container codes and QR payloads: the text that goes into a QR code.
+
+Reading a scan back is the ledger's job (`ledger.identifiers.container_code_from_scan`, used by the scan API);
+tests/test_architecture.py checks that every payload printed here reads back through it.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import date
 from typing import Final
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 # The 37-character item code (数字识别码, HJ 1276-2022) as (segment, length) pairs.
 # Mirrors the ledger's definition (DOMAIN.md §2, marked ✖ there: the split is not confirmed by the standard's text),
@@ -97,42 +101,3 @@ def manifest_qr_payload(base_url: str, number: str, content_hash: str) -> str:
     if _HASH_RE.fullmatch(content_hash) is None:
         raise ValueError(f"content hash must be 16-128 hex digits, got {_shown(content_hash)}")
     return f"{_clean_base(base_url)}/{MANIFEST_PATH}/{number}?h={content_hash}"
-
-
-def _url_tail(text: str) -> tuple[str, str]:
-    """Return the last two non-empty path segments of an http(s) URL."""
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"scanned text is neither a container code nor a label URL: {_shown(text)}")
-    segments = [s for s in parts.path.split("/") if s]
-    if len(segments) < 2:
-        raise ValueError(f"URL has no /{CONTAINER_PATH}/<code> path: {_shown(text)}")
-    return segments[-2], segments[-1]
-
-
-def parse_scanned_text(text: str) -> str:
-    """Return the container code from a scan: the bare 37-character code or a `<base>/v/<code>` URL."""
-    cleaned = text.strip()
-    if not cleaned:
-        raise ValueError("scanned text is empty")
-    if "/" not in cleaned and ":" not in cleaned:
-        # Typed codes arrive in any case; the alphabet is upper-case only, so normalising loses nothing.
-        return check_code(cleaned.upper())
-    kind, code = _url_tail(cleaned)
-    if kind == MANIFEST_PATH:
-        raise ValueError(f"this is a manifest QR code, not a container label: {_shown(text)}")
-    if kind != CONTAINER_PATH:
-        raise ValueError(f"URL has no /{CONTAINER_PATH}/<code> path: {_shown(text)}")
-    return check_code(code.upper())
-
-
-def parse_manifest_scan(text: str) -> tuple[str, str]:
-    """Return (number, content_hash) from a scanned manifest URL `<base>/m/<number>?h=<hash>`."""
-    cleaned = text.strip()
-    kind, number = _url_tail(cleaned)
-    if kind != MANIFEST_PATH or _MANIFEST_NUMBER_RE.fullmatch(number) is None:
-        raise ValueError(f"not a manifest URL (<base>/{MANIFEST_PATH}/<14 digits>?h=<hash>): {_shown(text)}")
-    content_hash = parse_qs(urlsplit(cleaned).query).get("h", [""])[0]
-    if _HASH_RE.fullmatch(content_hash) is None:
-        raise ValueError(f"manifest URL lacks a hex ?h=<content hash>: {_shown(text)}")
-    return number, content_hash

@@ -119,6 +119,17 @@ def _v(text: str, style: ParagraphStyle, width: float) -> str | Paragraph:
     return _p(text, style)
 
 
+def _words(text: str, style: ParagraphStyle, width: float) -> str | Paragraph:
+    """A value cell of bilingual items ("固态 solid"), one per line: an item too wide for the cell goes on two
+    lines at its first space, so words are not cut mid-way as CJK wrapping would."""
+    room = width - CELL_PADDING
+    lines = [
+        line if stringWidth(line, style.fontName, style.fontSize) <= room else line.replace(" ", "\n", 1)
+        for line in text.split("\n")
+    ]
+    return _v("\n".join(lines), style, width)
+
+
 def _grid_style(font: str, *, header_rows: int = 1, key_column: bool = False) -> list[tuple[Any, ...]]:
     style: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), font, 8, 10),
@@ -197,7 +208,7 @@ def _waste_lines(doc: ManifestDocument, styles: _Styles) -> Table:
         "包装 Packaging / 应急措施 Emergency measures",
     ]
     data: list[list[Any]] = [header]
-    widths = (20 * MM, 24 * MM, 12 * MM, 18 * MM, 13 * MM, 17 * MM, 17 * MM, 65 * MM)
+    widths = (20 * MM, 24 * MM, 12 * MM, 18 * MM, 16 * MM, 17 * MM, 17 * MM, 62 * MM)
     for line in doc.waste_lines:
         measures = f"{line.packaging}\n{line.emergency_measures}" if line.packaging else line.emergency_measures
         data.append(
@@ -206,7 +217,7 @@ def _waste_lines(doc: ManifestDocument, styles: _Styles) -> Table:
                 _v(line.name, styles.body, widths[1]),
                 _v(line.category, styles.body, widths[2]),
                 _v(hazard_text(line.hazard), styles.body, widths[3]),
-                _v(line.form, styles.body, widths[4]),
+                _words(line.form, styles.body, widths[4]),
                 kg(line.declared_kg),
                 kg(line.received_kg),
                 _p(measures, styles.small),

@@ -6,6 +6,7 @@ not labelled yet.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -75,8 +76,22 @@ class ManifestRecord(SQLModel):
     waste_names: dict[str, str]
     waste_hazards: dict[str, str]
     waste_categories: dict[str, str]
+    waste_forms: dict[str, str]
+    """waste code → the physical forms of its containers on this manifest, one per line, as printed."""
     signers: dict[str, str]
     """party → the signing organisation's name."""
+
+
+def form_text(form: str) -> str:
+    """A physical form as printed, Chinese then English: "固态 solid"."""
+    return f"{_FORM_ZH.get(form, form)} {form}"
+
+
+def forms_text(forms: Iterable[str]) -> str:
+    """Several containers' forms for one waste line: each once, in the order solid → gas, one per line."""
+    order = list(_FORM_ZH)
+    distinct = sorted(set(forms), key=lambda f: (order.index(f) if f in order else len(order), f))
+    return "\n".join(form_text(f) for f in distinct)
 
 
 def _hazard_text(hazard: str) -> tuple[str, str]:
@@ -92,25 +107,32 @@ async def _party(uow: UnitOfWork, uscc: str) -> PartyRecord:
     return PartyRecord(uscc=org.uscc, name=org.name_zh, address=org.address, contact=org.contact, phone=org.phone)
 
 
-async def label_records(uow: UnitOfWork, codes: list[str], actor: Actor) -> list[LabelRecord]:
-    """The label contents of ``codes``, in the order given (registration order for a sheet)."""
+async def label_records(
+    uow: UnitOfWork, codes: list[str], actor: Actor, *, fields: Sequence[str] | None = None
+) -> list[LabelRecord]:
+    """The label contents of ``codes``, in the order given (registration order for a sheet).
+
+    ``fields`` names, for errors, the request field each code came from: ``codes[i]`` unless given (one
+    container's label names its own ``code``).
+    """
     if not codes or len(codes) > MAX_SHEET:
         raise InvalidInput(f"a sheet holds 1 to {MAX_SHEET} labels", field="codes")
+    if fields is not None and len(fields) != len(codes):
+        raise ValueError(f"{len(fields)} field names for {len(codes)} codes")
+    names = list(fields) if fields is not None else [f"codes[{index}]" for index in range(len(codes))]
     async with uow.read_only():
         records = []
-        for index, code in enumerate(codes):
-            row = await load_container(uow, code, field=f"codes[{index}]")
+        for code, field in zip(codes, names, strict=True):
+            row = await load_container(uow, code, field=field)
             # A carrier also sees what it carried on its own manifests (as in every other read of a container).
             carrier = None
             if actor.role == Role.TRANSPORTER and row.shipment_number is not None:
                 shipment = await uow.session.get(Shipment, row.shipment_number)
                 carrier = None if shipment is None else shipment.transporter_uscc
             if not can_see_container(actor, row, uow.catalogue, shipment_transporter=carrier):
-                raise NotFound(f"container {row.code} is not in the ledger", field=f"codes[{index}]")
+                raise NotFound(f"container {row.code} is not in the ledger", field=field)
             if row.status == ContainerStatus.VOIDED:
-                raise InvalidInput(
-                    f"container {row.code} is voided: its label must not be printed", field=f"codes[{index}]"
-                )
+                raise InvalidInput(f"container {row.code} is voided: its label must not be printed", field=field)
             waste = uow.catalogue.waste_type(row.waste_code)
             generator = await _party(uow, row.generator_uscc)
             components, precautions = _hazard_text(waste.hazard)
@@ -122,7 +144,7 @@ async def label_records(uow: UnitOfWork, codes: list[str], actor: Actor) -> list
                     waste_name_en=waste.name_en,
                     category=row.category,
                     category_name_zh=uow.catalogue.categories[row.category].name_zh,
-                    form=f"{_FORM_ZH.get(row.form, row.form)} {row.form}",
+                    form=form_text(row.form),
                     hazard=waste.hazard,
                     main_components=waste.name_zh,
                     hazardous_components=components,
@@ -187,5 +209,6 @@ async def manifest_record(uow: UnitOfWork, number: str, actor: Actor) -> Manifes
             waste_names={c: t.name_zh for c, t in types.items()},
             waste_hazards={c: t.hazard for c, t in types.items()},
             waste_categories={c: t.category for c, t in types.items()},
+            waste_forms={c: forms_text(k.form for k in detail.containers if k.waste_code == c) for c in codes},
             signers=signers,
         )

@@ -14,7 +14,7 @@ from ledger.actors import Actor
 from ledger.labelling import MAX_SHEET
 from ledger.unit_of_work import Database
 from routes.auth import SECURITY
-from wasteledger.printing import label_sheet_pdf
+from wasteledger.printing import label_pdf, label_sheet_pdf
 
 Sheet = Literal["a4", "thermal"]
 
@@ -44,7 +44,7 @@ class LabelController(Controller):
         sheet: FromQuery[Sheet] = "thermal",
     ) -> Response[bytes]:
         """One container's label (100×100 mm thermal page by default)."""
-        return pdf(await label_sheet_pdf(db, [code], actor, sheet=sheet), f"label-{code}.pdf")
+        return pdf(await label_pdf(db, code, actor, sheet=sheet), f"label-{code}.pdf")
 
     @post("/labels", status_code=HTTP_200_OK, media_type="application/pdf")
     async def sheet(

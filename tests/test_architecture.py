@@ -65,10 +65,14 @@ def test_the_check_sees_imports_anywhere(tmp_path: Path) -> None:
 def test_labels_and_ledger_agree_on_codes_and_payloads() -> None:
     """labels/ may not import the ledger, so it keeps its own copy of the code's segments: they must agree, and
     every QR payload it prints must read back through the parser the scan API uses."""
-    from labels import CODE_SEGMENTS, label_qr_payload
+    from labels import CODE_SEGMENTS, label_qr_payload, manifest_qr_payload
+    from ledger.errors import InvalidIdentifier
     from ledger.identifiers import CONTAINER_CODE_SEGMENTS, container_code_from_scan
 
     assert [length for _, length in CODE_SEGMENTS] == [length for _, length in CONTAINER_CODE_SEGMENTS]
     code = "91350100M000100Y43" + "84100101" + "20261204" + "001"
     for base in ("http://127.0.0.1:8000", "https://wasteledger.example/city/"):
         assert str(container_code_from_scan(label_qr_payload(base, code))) == code
+        # A manifest's QR must be told apart from a container label's, not misread as one.
+        with pytest.raises(InvalidIdentifier, match="manifest"):
+            container_code_from_scan(manifest_qr_payload(base, "20265001000001", "ab" * 32))

@@ -52,7 +52,7 @@ def to_manifest(record: ManifestRecord, printed_at: datetime) -> ManifestDocumen
             name=record.waste_names[code],
             category=record.waste_categories[code],
             hazard=record.waste_hazards[code],
-            form="",
+            form=record.waste_forms[code],
             declared_kg=declared[code],
             received_kg=received[code] if code in weighed else None,
             emergency_measures=shipment.emergency_measures,
@@ -116,12 +116,22 @@ def to_manifest(record: ManifestRecord, printed_at: datetime) -> ManifestDocumen
     )
 
 
-async def label_sheet_pdf(db: Database, codes: list[str], actor: Actor, *, sheet: Sheet = "a4") -> bytes:
-    """A PDF of labels for ``codes`` (in that order); the containers are recorded as labelled."""
-    records = await label_records(db.uow(), codes, actor)
+async def label_sheet_pdf(
+    db: Database, codes: list[str], actor: Actor, *, sheet: Sheet = "a4", fields: list[str] | None = None
+) -> bytes:
+    """A PDF of labels for ``codes`` (in that order); the containers are recorded as labelled.
+
+    ``fields`` names each code's request field in errors (``codes[i]`` by default).
+    """
+    records = await label_records(db.uow(), codes, actor, fields=fields)
     pdf = render_label_sheet([to_label(r) for r in records], db.settings.public_base_url, sheet=sheet)
     await mark_labelled(db.uow(), [r.code for r in records], actor, sheet=sheet)
     return pdf
+
+
+async def label_pdf(db: Database, code: str, actor: Actor, *, sheet: Sheet = "thermal") -> bytes:
+    """One container's label; an error names the field ``code``, as the single-label request calls it."""
+    return await label_sheet_pdf(db, [code], actor, sheet=sheet, fields=["code"])
 
 
 async def manifest_pdf(db: Database, number: str, actor: Actor) -> bytes:

@@ -97,6 +97,15 @@ def test_partial_refusal_lists_discrepancies(base_url: str) -> None:
         assert discrepancy.split(":")[0] in joined
 
 
+def test_each_waste_lines_forms_are_printed_whole(base_url: str) -> None:
+    doc = example_manifest(3)
+    first, *rest = doc.waste_lines
+    forms = "固态 solid\n半固态 semi-solid\n液态 liquid"
+    joined = "\n".join(text(render_manifest(replace(doc, waste_lines=(replace(first, form=forms), *rest)), base_url)))
+    # One form per line; one too wide for the column is split at its space, never inside a word.
+    assert "\n固态 solid\n半固态\nsemi-solid\n液态 liquid\n" in joined
+
+
 def test_totals_come_from_the_rows() -> None:
     doc = example_manifest(30)
     assert doc.totals.containers == 30

@@ -8,17 +8,26 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ledger.actors import Actor, Role
-from ledger.containers import get_container
+from ledger.containers import Form, Packaging, RegisterContainer, get_container, register_container
 from ledger.errors import NotFound
 from ledger.labelling import unlabelled_containers
 from ledger.public import check_manifest
-from ledger.shipments import DisposeContainers, ReceiveContainer, SignReceipt, dispose_containers, receive_container
+from ledger.shipments import (
+    CreateShipment,
+    DisposeContainers,
+    ReceiveContainer,
+    SignReceipt,
+    create_shipment,
+    dispose_containers,
+    get_shipment,
+    receive_container,
+)
 from ledger.shipments import sign_receipt as sign
 from ledger.unit_of_work import Database
 from tests.labels.pdfimage import pages, qr_codes, text
-from tests.ledger.test_scenario import YUZHONG_HOSPITAL, hospital, tongxing
+from tests.ledger.test_scenario import CENTRAL_TRANSPORTER, TONGXING, YUZHONG_HOSPITAL, hospital, tongxing
 from tests.ledger.test_shipments import delivered, other_hospital, register
-from wasteledger.printing import label_sheet_pdf, manifest_pdf
+from wasteledger.printing import label_pdf, label_sheet_pdf, manifest_pdf
 
 
 async def test_label_sheet_for_unlabelled_containers(db: Database) -> None:
@@ -38,15 +47,19 @@ async def test_label_sheet_for_unlabelled_containers(db: Database) -> None:
 
 async def test_another_generator_cannot_print_my_labels(db: Database) -> None:
     code = await register(db)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as caught:
         await label_sheet_pdf(db, [code], other_hospital)
+    assert caught.value.field == "codes[0]"
+    # One container's label names its own field, as its route calls it.
+    with pytest.raises(NotFound) as caught:
+        await label_pdf(db, code, other_hospital)
+    assert caught.value.field == "code"
 
 
 async def test_manifest_qr_checks_against_the_ledger(db: Database) -> None:
     number, codes = await delivered(db, 3)
     for code in codes:
-        await receive_container(db.uow(), ReceiveContainer(shipment=number, code=code, weight_kg=Decimal(5)),
-                                tongxing)
+        await receive_container(db.uow(), ReceiveContainer(shipment=number, code=code, weight_kg=Decimal(5)), tongxing)
     await sign(db.uow(), number, SignReceipt(), tongxing)
     await dispose_containers(db.uow(), DisposeContainers(codes=codes, method="Y10"), tongxing)
     pdf = await manifest_pdf(db, number, tongxing)
@@ -61,3 +74,32 @@ async def test_manifest_qr_checks_against_the_ledger(db: Database) -> None:
     assert (await manifest_pdf(db, number, city_regulator))[:4] == b"%PDF"
     with pytest.raises(NotFound):
         await manifest_pdf(db, number, other_hospital)
+
+
+async def test_manifest_waste_lines_print_their_containers_forms(db: Database) -> None:
+    """The form column is filled from the containers: one line whose containers differ lists each form once."""
+    liquid = await register_container(
+        db.uow(),
+        RegisterContainer(
+            generator=YUZHONG_HOSPITAL,
+            waste_code="841-001-01",
+            weight_kg=Decimal(2),
+            packaging=Packaging.BAG,
+            volume_l=Decimal(10),
+            form=Form.LIQUID,
+        ),
+        hospital,
+    )
+    codes = [await register(db), liquid.code, await register(db)]
+    created = await create_shipment(
+        db.uow(),
+        CreateShipment(
+            generator=YUZHONG_HOSPITAL, transporter=CENTRAL_TRANSPORTER, receiver=TONGXING, containers=codes
+        ),
+        hospital,
+    )
+    detail = await get_shipment(db.uow(), created.number, hospital)
+    assert {c.code: c.form for c in detail.containers} == {codes[0]: "solid", codes[1]: "liquid", codes[2]: "solid"}
+    words = "\n".join(text(await manifest_pdf(db, created.number, hospital)))
+    assert "固态 solid" in words and "液态 liquid" in words
+    assert words.count("液态 liquid") == 1 and words.count("固态 solid") == 1
