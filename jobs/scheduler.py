@@ -30,6 +30,7 @@ from ledger.errors import InvalidInput
 from ledger.integrity import create_checkpoint
 from ledger.monitoring.checks import CHECKS, run_check
 from ledger.monitoring.job_runs import RunResult, run_job
+from ledger.shipments import close_finished_shipments
 from ledger.unit_of_work import Database
 
 log = logging.getLogger(__name__)
@@ -61,11 +62,20 @@ async def deliver_job(db: Database, settings: JobsSettings) -> dict[str, int]:
     return await deliver_outbox(db, settings)
 
 
+async def close_shipments_job(db: Database, _: JobsSettings) -> dict[str, int]:
+    """Close received manifests whose last disposals raced past the inline close."""
+    closed = await close_finished_shipments(db)
+    if closed:
+        log.info("closed %d finished manifest(s): %s", len(closed), ", ".join(closed))
+    return {"closed": len(closed)}
+
+
 #: Every job by name: what ``wasteledger run-job NAME`` and the scheduler run.
 JOBS: dict[str, JobFunction] = {
     "checkpoint": checkpoint_job,
     **{name: _check_job(name) for name in CHECKS},
     "deliver_outbox": deliver_job,
+    "close_shipments": close_shipments_job,
 }
 
 

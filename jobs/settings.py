@@ -7,12 +7,14 @@ import os
 from dataclasses import dataclass, field
 
 #: job → schedule: a crontab (minute hour day month weekday, in the ledger's time zone), ``every <N>s``, or
-#: ``off``. Checks run often enough to warn within the day; the outbox is drained every few seconds.
+#: ``off``. Checks run often enough to warn within the day; the outbox is drained every few seconds; manifests
+#: whose closing raced past the inline close wait at most a few minutes.
 DEFAULT_SCHEDULES: dict[str, str] = {
     "daily_clearing": "*/15 * * * *",
     "plant_load": "*/30 * * * *",
     "deadlines": "7 * * * *",
     "deliver_outbox": "every 15s",
+    "close_shipments": "every 5m",
 }
 
 

@@ -230,7 +230,10 @@ COMMANDS: dict[str, tuple[str, Command]] = {
     "demo-tokens": ("mint fresh tokens for one demo user of each role and print them", cmd_demo_tokens),
     "demo-logins": ("print the dashboard's address and the demo users who can log in to it", cmd_demo_logins),
     "set-password": ("set a user's browser password (from the terminal or standard input)", cmd_set_password),
-    "run-job": ("run one job now: checkpoint, daily_clearing, plant_load, deadlines, deliver_outbox", cmd_run_job),
+    "run-job": (
+        "run one job now: checkpoint, daily_clearing, plant_load, deadlines, deliver_outbox, close_shipments",
+        cmd_run_job,
+    ),
     "jobs": ("run the scheduler on its own (until SIGTERM); each scheduled run happens once", cmd_jobs),
     "print-labels": ("print a label sheet for a generator's unlabelled containers", cmd_print_labels),
 }

@@ -102,8 +102,9 @@ def test_schedules_come_from_configuration() -> None:
         "daily_clearing": "*/15 * * * *",
         "plant_load": "0 8 * * *",
         "deliver_outbox": "every 15s",
+        "close_shipments": "every 5m",
     }
-    assert set(JOBS) == {"checkpoint", "daily_clearing", "plant_load", "deadlines", "deliver_outbox"}
+    assert set(JOBS) == {"checkpoint", "daily_clearing", "plant_load", "deadlines", "deliver_outbox", "close_shipments"}
     scheduler = build_scheduler(db, settings)
     assert sorted(job.id for job in scheduler.get_jobs()) == sorted(planned)
     with pytest.raises(ValueError, match="plant_load"):
