@@ -25,6 +25,7 @@ manifest).
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import weakref
 from collections.abc import Callable
@@ -90,8 +91,8 @@ SELECT
     CASE WHEN k.number IS NOT NULL THEN EXISTS (
         SELECT 1 FROM json_array_elements_text(sh.container_codes) AS listed (code) WHERE listed.code = c.code
     ) END AS listed,
-    CASE WHEN k.number IS NULL THEN EXISTS (
-        SELECT 1 FROM container AS other
+    CASE WHEN k.number IS NULL THEN (
+        SELECT count(*) FROM container AS other
         WHERE other.shipment_number = sh.number AND other.status = 'received' AND other.code <> c.code
     ) END AS others_open,
     {_columns("o", _ORGANISATION)},
@@ -201,10 +202,12 @@ async def _record_many(
 ) -> list[Outcome]:
     """Read every scan's world in one statement, decide each in order, write the allowed steps in one.
 
-    A container's second step in the same set (and anything after a step handed over, for the same container),
-    a scan id's second appearance (a resend racing itself) and a second disposal from one manifest are decided
-    after the write, one by one, on the state it left. Steps the write found already moved by another writer
-    are decided again the same way: the answer is then what it would have been had they come a moment later.
+    A container's second step in the same set (and anything after a step handed over, for the same container)
+    and a scan id's second appearance (a resend racing itself) are decided after the write, one by one, on the
+    state it left. Disposals from one manifest are counted, so that the one that leaves no container of a
+    received manifest open goes to the unit of work, which closes the manifest after the set is written. Steps
+    the write found already moved by another writer are decided again the same way: the answer is then what it
+    would have been had they come a moment later.
     """
     # Only parsed identifiers reach the database; what does not parse is refused below, in the rules' order,
     # once the caller is known to be allowed to hear why.
@@ -230,7 +233,7 @@ async def _record_many(
     busy_codes: set[str] = set()
     handed_codes: set[str] = set()
     busy_ids: set[str] = set()
-    closing: set[str] = set()
+    disposing: collections.Counter[str] = collections.Counter()  # manifest → its disposals decided in this set
     for index, ((scan, who), row) in enumerate(zip(items, rows, strict=True)):
         code, scan_id = codes[index], str(scan.scan_id)
         if code is not None and code in handed_codes and isinstance(who, Actor):
@@ -253,13 +256,10 @@ async def _record_many(
                     seen_result=json.loads(row["seen_result"]),
                 )
                 continue
-            shipment = row["sh_number"] if scan.action == ScanAction.DISPOSE else None
-            if shipment is not None and shipment in closing:
-                later.append(index)
-                continue
-            decided.append(_decide(db, index, scan, code, actor, row, now, shared))
-            if shipment is not None:
-                closing.add(shipment)
+            manifest = row["sh_number"] if scan.action == ScanAction.DISPOSE else None
+            decided.append(_decide(db, index, scan, code, actor, row, now, shared, disposing[manifest or ""]))
+            if manifest is not None:
+                disposing[manifest] += 1
         except (LedgerError, NeedsUnitOfWork) as refusal:
             outcomes[index] = refusal
             if isinstance(refusal, NeedsUnitOfWork) and code is not None:
@@ -283,8 +283,10 @@ def _decide(
     row: asyncpg.Record,
     now: datetime,
     shared: _Shared,
+    disposed_before: int = 0,
 ) -> _Decided:
-    """The unit-of-work path's rules in its order, on the state read (raises what it would raise)."""
+    """The unit-of-work path's rules in its order, on the state read (raises what it would raise).
+    ``disposed_before``: disposals of the same manifest decided earlier in this set."""
     if code is None:
         container_code_from_scan(scan.text)  # raises why it is not a code
         raise AssertionError(f"{scan.text!r} did not parse as a container code a moment ago")
@@ -297,7 +299,7 @@ def _decide(
         if (
             container.shipment_number is not None
             and row["sh_status"] == ShipmentStatus.RECEIVED
-            and not row["others_open"]
+            and row["others_open"] - disposed_before <= 0
             and container.status == ContainerStatus.RECEIVED
         ):
             raise NeedsUnitOfWork(actor)  # the last open container: its disposal closes the manifest

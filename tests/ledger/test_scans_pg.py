@@ -178,3 +178,28 @@ async def test_the_last_disposals_of_a_batch_close_the_manifest(db: Database, cl
     disposed = await record_scans(db, [scan(code, ScanAction.DISPOSE, clock, method="Y10") for code in codes], tongxing)
     assert all(isinstance(a, ScanResult) and a.status == ContainerStatus.DISPOSED for a in disposed), disposed
     assert (await get_shipment(db.uow(), number)).shipment.status == "closed"
+
+
+async def test_disposals_from_one_manifest_share_a_set_without_waiting(
+    db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The plant burns a manifest's containers one after the other at several lines: those arriving together
+    # go in one set; none waits for another (only the one that would close a received manifest would).
+    number, codes = await delivered(db, 24)
+    received = await record_scans(
+        db, [scan(code, ScanAction.RECEIVE, clock, shipment=number, weight_kg=5) for code in codes], tongxing
+    )
+    assert all(isinstance(a, ScanResult) for a in received)
+    sets: list[int] = []
+    record_many = scans_pg._record_many
+
+    async def counted(db: Database, connection: Any, items: Any) -> Any:
+        sets.append(len(items))
+        return await record_many(db, connection, items)
+
+    monkeypatch.setattr(scans_pg, "_record_many", counted)
+    sent = [scan(code, ScanAction.DISPOSE, clock, method="Y10") for code in codes]
+    results = await asyncio.gather(*(record_scan(db, s, tongxing) for s in sent))
+    assert {r.status for r in results} == {ContainerStatus.DISPOSED}
+    assert sum(sets) == len(sent), sets  # every scan read once: no one-by-one second round
+    assert len(sets) < len(sent), sets
