@@ -169,7 +169,7 @@ async def test_labels_role_by_role(api: Api) -> None:
             single_twin = await api.get(f"/api/v1/containers/{fake}/label.pdf", user=user)
             sheet_twin = await api.post("/api/v1/labels", user=user, json={"codes": [fake]})
             try:
-                looks_unknown(single, single_twin, code, fake, "codes[0]")
+                looks_unknown(single, single_twin, code, fake, "code")
                 looks_unknown(sheet, sheet_twin, code, fake, "codes[0]")
             except AssertionError as exc:
                 failures.append(f"{user} printing {name}: out of scope must look unknown: {exc}")
