@@ -52,6 +52,19 @@ async def through_statements(db: Database, sent: ScanIn, actor: Actor) -> Any:
     return outcome
 
 
+def count_sets(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every set of scans read from now on (one-by-one second rounds are sets of one)."""
+    sets: list[int] = []
+    record_many = scans_pg._record_many
+
+    async def counted(db: Database, connection: Any, items: Any) -> Any:
+        sets.append(len(items))
+        return await record_many(db, connection, items)
+
+    monkeypatch.setattr(scans_pg, "_record_many", counted)
+    return sets
+
+
 async def test_every_refusal_is_the_unit_of_work_paths_own(db: Database, clock: FakeClock) -> None:
     number, codes = await delivered(db, 3)
     stray = await register(db)
@@ -125,14 +138,7 @@ async def test_scans_arriving_together_share_statements(
     db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     number, codes = await delivered(db, 24)
-    sets: list[int] = []
-    record_many = scans_pg._record_many
-
-    async def counted(db: Database, connection: Any, items: Any) -> Any:
-        sets.append(len(items))
-        return await record_many(db, connection, items)
-
-    monkeypatch.setattr(scans_pg, "_record_many", counted)
+    sets = count_sets(monkeypatch)
     sent = [scan(code, ScanAction.RECEIVE, clock, shipment=number, weight_kg=5) for code in codes]
     # The same container twice at once (two gates): exactly one receives it.
     twice = scan(codes[0], ScanAction.RECEIVE, clock, shipment=number, weight_kg=5)
@@ -190,14 +196,7 @@ async def test_disposals_from_one_manifest_share_a_set_without_waiting(
         db, [scan(code, ScanAction.RECEIVE, clock, shipment=number, weight_kg=5) for code in codes], tongxing
     )
     assert all(isinstance(a, ScanResult) for a in received)
-    sets: list[int] = []
-    record_many = scans_pg._record_many
-
-    async def counted(db: Database, connection: Any, items: Any) -> Any:
-        sets.append(len(items))
-        return await record_many(db, connection, items)
-
-    monkeypatch.setattr(scans_pg, "_record_many", counted)
+    sets = count_sets(monkeypatch)
     sent = [scan(code, ScanAction.DISPOSE, clock, method="Y10") for code in codes]
     results = await asyncio.gather(*(record_scan(db, s, tongxing) for s in sent))
     assert {r.status for r in results} == {ContainerStatus.DISPOSED}
