@@ -89,6 +89,15 @@ def known_alert(alert_id: int) -> int:
     return alert_id
 
 
+async def _switch_line(
+    request: Request[Any, Any, Any], db: Database, viewer: Viewer, uscc: str, data: SwitchForm, *, active: bool
+) -> Redirect:
+    """The dashboard's emergency-line switch: the form's reason is checked like the API's (PlantSwitch)."""
+    check_csrf(request, data.csrf_token)
+    await set_plant_active(db.uow(), uscc, active, command(PlantSwitch, reason=data.reason).reason, viewer.actor)
+    return Redirect("/dashboard/capacity#emergency", status_code=303)
+
+
 class DashboardController(Controller):
     """Pages for regulators and administrators; the viewer comes from the session cookie."""
 
@@ -167,9 +176,7 @@ class DashboardController(Controller):
         data: Annotated[SwitchForm, Form],
     ) -> Redirect:
         """Switch an emergency line on (the same service as ``POST /api/v1/plants/{uscc}/activate``)."""
-        check_csrf(request, data.csrf_token)
-        await set_plant_active(db.uow(), uscc, True, command(PlantSwitch, reason=data.reason).reason, viewer.actor)
-        return Redirect("/dashboard/capacity#emergency", status_code=303)
+        return await _switch_line(request, db, viewer, uscc, data, active=True)
 
     @post("/plants/{uscc:str}/deactivate", status_code=303)
     async def deactivate(
@@ -181,9 +188,7 @@ class DashboardController(Controller):
         data: Annotated[SwitchForm, Form],
     ) -> Redirect:
         """Switch an emergency line off again."""
-        check_csrf(request, data.csrf_token)
-        await set_plant_active(db.uow(), uscc, False, command(PlantSwitch, reason=data.reason).reason, viewer.actor)
-        return Redirect("/dashboard/capacity#emergency", status_code=303)
+        return await _switch_line(request, db, viewer, uscc, data, active=False)
 
     # --- daily clearing ------------------------------------------------------------------------------------
 
